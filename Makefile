@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh machine with Python 3.10+:
+#   make demo   set up .venv, then assess the example project and plan the example fleet
+#   make test   set up .venv, then lint, type-check and run the tests
+# Set-up is skipped when .venv already matches pyproject.toml (stamp keyed on its hash).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_VERSION ?= 2.13.0
+HASH := $(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()+pathlib.Path('Makefile').read_bytes()).hexdigest()[:16])")
+STAMP := $(VENV)/.isthmus-setup-$(HASH)
+EXTRAS ?= dev,hf
+
+.PHONY: setup demo test lint typecheck pytest bench browser clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	@# torch first, pinned, so nothing below pulls a multi-GB CUDA build from the index
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]" -e tests/plugins/dummy_accel
+	@rm -f $(VENV)/.isthmus-setup-*
+	@touch $@
+
+# Headless Chromium renders the HTML report in the tests; without it those tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "warning: could not install chromium; browser tests will skip"; \
+	  else echo "note: chromium not installed and not root; browser tests will skip"; fi; }
+
+demo: setup
+	$(BIN)/isthmus assess examples/tinygpt --out build/assess
+	$(BIN)/isthmus plan examples/fleet.yaml --out build/plan
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup browser
+	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+test: lint typecheck pytest
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache

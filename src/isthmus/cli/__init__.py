@@ -1,0 +1,99 @@
+"""The `isthmus` command line: a lazy click group and the top-level error handler.
+
+Each subcommand lives in its own module (`isthmus.cli.<name>`, attribute `command`) and is imported only when it
+runs, so `isthmus --help` never imports torch. Add a command by adding one line to `COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from isthmus import __version__
+from isthmus.errors import ExitCode, IsthmusError
+
+# name -> (module under isthmus.cli, one-line help shown by `isthmus --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "assess": ("assess", "Run every capability on a project and write a readiness report."),
+    "doctor": ("doctor", "Show what this machine can run: torch build, GPUs/NPUs, installed extras."),
+    "scan": ("scan", "Find (and fix) CUDA-only code: rule codes, suppressions, JSON/SARIF."),
+    "rules": ("scan", "List the scan rules with their codes, categories and severities."),
+    "ops": ("ops", "List the operators a model executes and check them against target registries."),
+    "emulate": ("emulate", "Run a model on the CPU under a target's constraints and report what would break."),
+    "run": ("run", "Run an unmodified CUDA-style script on another backend, reporting every redirection."),
+    "parity": ("parity", "Record activations on one platform, compare on another, find the first divergence."),
+    "hw": ("hw", "Browse the hardware catalogue (every figure with its source)."),
+    "compliance": ("compliance", "Export-control verdicts, chip x region matrices and ECCN 3A090 classification."),
+    "estimate": ("estimate", "Estimate LLM training and serving performance on NVIDIA and Ascend systems."),
+    "plan": ("plan", "Plan a fleet: what to run where, at what cost, under which rules."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, _ = COMMANDS[cmd_name]
+        module = importlib.import_module(f"isthmus.cli.{module_name}")
+        attr = "rules" if cmd_name == "rules" else "command"
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    epilog="Example: isthmus assess examples/tinygpt --out build/assess",
+)
+@click.version_option(__version__, "--version", "-V", prog_name="isthmus")
+@click.option("--traceback", is_flag=True, help="Show the full Python traceback on errors.")
+@click.pass_context
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """isthmus: make one PyTorch codebase, model and capacity plan serve both CUDA and Ascend."""
+    ctx.ensure_object(dict)
+    ctx.obj["traceback"] = traceback
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every failure into a one-line message and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    show_tb = "--traceback" in args
+    try:
+        code: Any = cli.main(args=args, prog_name="isthmus", standalone_mode=False)
+    except IsthmusError as e:
+        if show_tb:
+            raise
+        click.echo(f"isthmus: error: {e}", err=True)
+        sys.exit(int(e.exit_code))
+    except click.exceptions.Abort:
+        click.echo("isthmus: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.ClickException as e:
+        e.show()
+        sys.exit(int(ExitCode.USAGE) if e.exit_code == 2 else e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("isthmus: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except Exception as e:  # a bug: say so, briefly, unless asked for the stack
+        if show_tb:
+            raise
+        click.echo(
+            f"isthmus: internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)", err=True
+        )
+        sys.exit(int(ExitCode.INTERNAL))
+    sys.exit(int(code) if isinstance(code, int) else 0)

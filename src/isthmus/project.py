@@ -1,0 +1,134 @@
+"""A user project on disk: its root, its `isthmus.toml` settings, and a safe walk over its files.
+
+Every capability that looks at a project (scan, assess, inventory) walks it through `Project.files()`, which skips
+virtual environments and build output, never follows a symlink out of the tree or into a loop, and reports
+unreadable entries instead of crashing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from isthmus.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+SKIP_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
+     ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", ".eggs", "site-packages"}
+)
+CONFIG_FILE = "isthmus.toml"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The `[assess]` table of a project's `isthmus.toml` (every key optional)."""
+
+    model: str | None = None  # "file.py:factory" returning nn.Module or (module, example_inputs)
+    train_script: str | None = None  # a CUDA-style training script, run under `isthmus run`
+    train_args: tuple[str, ...] = ()
+    fleet: Path | None = None  # a fleet YAML for `isthmus plan`, resolved against the project root
+    targets: tuple[str, ...] = ("cuda", "ascend-910b")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A directory of user code, validated on load."""
+
+    root: Path
+    config: ProjectConfig = field(default_factory=ProjectConfig)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Project:
+        """Validate `path` as a project directory and read its `isthmus.toml` if present."""
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise InputError(f"{root}: no such directory", hint="pass the path of a project directory")
+        if not root.is_dir():
+            raise InputError(f"{root}: is a file, not a directory", hint="pass the directory that contains it")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise InputError(f"{root}: permission denied", hint="make the directory readable")
+        root = root.resolve()
+        project = cls(root=root, config=_read_config(root))
+        if next(project.files(), None) is None:
+            raise InputError(f"{root}: the project is empty (no files)", hint="point at a directory with code")
+        return project
+
+    def files(self, suffixes: tuple[str, ...] | None = None) -> Iterator[Path]:
+        """Yield regular files under the root, sorted per directory, filtered by suffix when given."""
+        yield from walk_files(self.root, suffixes)
+
+    def rel(self, path: Path) -> str:
+        """`path` relative to the project root, with forward slashes."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def walk_files(root: Path, suffixes: tuple[str, ...] | None = None) -> Iterator[Path]:
+    """Depth-first walk that skips SKIP_DIRS, hidden directories and symlinked directories (no loops)."""
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable directory: callers that care check access themselves
+        subdirs = []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name not in SKIP_DIRS and not e.name.startswith("."):
+                        subdirs.append(Path(e.path))
+                elif e.is_file(follow_symlinks=False) and (suffixes is None or e.name.endswith(suffixes)):
+                    yield Path(e.path)
+            except OSError:
+                continue
+        stack.extend(reversed(subdirs))
+
+
+def _read_config(root: Path) -> ProjectConfig:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return ProjectConfig()
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}", hint="fix the TOML syntax") from e
+    table = data.get("assess", {})
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [assess] must be a table")
+    known = {"model", "train_script", "train_args", "fleet", "targets"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) in [assess]: {', '.join(unknown)}", hint=f"use {sorted(known)}")
+
+    def _str(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{path}: [assess].{key} must be a string")
+        return value
+
+    def _strs(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = table.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{path}: [assess].{key} must be a list of strings")
+        return tuple(value)
+
+    fleet = _str("fleet")
+    return ProjectConfig(
+        model=_str("model"),
+        train_script=_str("train_script"),
+        train_args=_strs("train_args", ()),
+        fleet=(root / fleet).resolve() if fleet else None,
+        targets=_strs("targets", ProjectConfig.targets),
+    )

@@ -1,0 +1,1 @@
+"""Out-of-tree accelerator plugin for the tests (filled in by the accel package)."""
