@@ -65,8 +65,13 @@ def _version(dist: str) -> str | None:
 
 def probe_python() -> list[Check]:
     return [
-        Check("python", "python", "ok", f"{platform.python_implementation()} {platform.python_version()}",
-              {"executable": sys.executable}),
+        Check(
+            "python",
+            "python",
+            "ok",
+            f"{platform.python_implementation()} {platform.python_version()}",
+            {"executable": sys.executable},
+        ),
         Check("python", "platform", "ok", f"{platform.system()} {platform.release()} {platform.machine()}"),
     ]
 
@@ -76,16 +81,28 @@ def probe_torch() -> list[Check]:
 
     cuda, hip = torch.version.cuda, getattr(torch.version, "hip", None)
     build = "ROCm " + str(hip) if hip else ("CUDA " + str(cuda) if cuda else "CPU-only")
-    return [Check("torch", "torch", "ok", f"{torch.__version__} ({build} build)",
-                  {"version": torch.__version__, "cuda": cuda, "hip": hip, "build": build})]
+    return [
+        Check(
+            "torch",
+            "torch",
+            "ok",
+            f"{torch.__version__} ({build} build)",
+            {"version": torch.__version__, "cuda": cuda, "hip": hip, "build": build},
+        )
+    ]
 
 
 def _nvidia_driver() -> str | None:
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return None
-    out = subprocess.run([exe, "--query-gpu=driver_version", "--format=csv,noheader"],
-                         capture_output=True, text=True, timeout=10, check=False)
+    out = subprocess.run(
+        [exe, "--query-gpu=driver_version", "--format=csv,noheader"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
 
 
@@ -95,13 +112,27 @@ def probe_cuda() -> list[Check]:
     if not (torch.version.cuda or getattr(torch.version, "hip", None)):
         return [Check("cuda", "cuda", "absent", "torch is a CPU-only build")]
     if not torch.cuda.is_available():
-        return [Check("cuda", "cuda", "warn", "torch has GPU support but no GPU is visible (driver? CUDA_VISIBLE_DEVICES?)")]
+        return [
+            Check(
+                "cuda",
+                "cuda",
+                "warn",
+                "torch has GPU support but no GPU is visible (driver? CUDA_VISIBLE_DEVICES?)",
+            )
+        ]
     checks = [Check("cuda", "driver", "ok", _nvidia_driver() or "unknown")]
     for i in range(torch.cuda.device_count()):
         p = torch.cuda.get_device_properties(i)
         gib = p.total_memory / 2**30
-        checks.append(Check("cuda", f"cuda:{i}", "ok", f"{p.name}, {gib:.1f} GiB, sm{p.major}{p.minor}",
-                            {"name": p.name, "memory_gib": round(gib, 2), "capability": f"{p.major}.{p.minor}"}))
+        checks.append(
+            Check(
+                "cuda",
+                f"cuda:{i}",
+                "ok",
+                f"{p.name}, {gib:.1f} GiB, sm{p.major}{p.minor}",
+                {"name": p.name, "memory_gib": round(gib, 2), "capability": f"{p.major}.{p.minor}"},
+            )
+        )
     return checks
 
 
@@ -123,14 +154,24 @@ def probe_npu() -> list[Check]:
     env = {k: v for k, v in os.environ.items() if k.startswith("ASCEND_")}
     checks: list[Check] = []
     if importlib.util.find_spec("torch_npu") is None:
-        checks.append(Check("npu", "torch_npu", "absent", "not installed (pip install 'isthmus[npu]' on an Ascend host)"))
+        checks.append(
+            Check("npu", "torch_npu", "absent", "not installed (pip install 'isthmus[npu]' on an Ascend host)")
+        )
     else:
         import torch
         import torch_npu  # noqa: F401
 
-        n = torch.npu.device_count() if torch.npu.is_available() else 0
-        checks.append(Check("npu", "torch_npu", "ok" if n else "warn",
-                            f"{_version('torch-npu')}, {n} NPU(s) visible", {"devices": n}))
+        npu = torch.npu  # type: ignore[attr-defined]  # added to torch by importing torch_npu
+        n = npu.device_count() if npu.is_available() else 0
+        checks.append(
+            Check(
+                "npu",
+                "torch_npu",
+                "ok" if n else "warn",
+                f"{_version('torch-npu')}, {n} NPU(s) visible",
+                {"devices": n},
+            )
+        )
     cann = _cann_version()
     checks.append(Check("npu", "CANN", "ok" if cann else "absent", cann or "not found (source set_env.sh from CANN)"))
     if env:
@@ -144,7 +185,12 @@ def probe_xpu_mps() -> list[Check]:
     xpu = hasattr(torch, "xpu") and torch.xpu.is_available()
     mps = torch.backends.mps.is_available()
     return [
-        Check("xpu", "xpu", "ok" if xpu else "absent", f"{torch.xpu.device_count()} device(s)" if xpu else "none"),
+        Check(
+            "xpu",
+            "xpu",
+            "ok" if xpu else "absent",
+            f"{torch.xpu.device_count()} device(s)" if xpu else "none",
+        ),
         Check("mps", "mps", "ok" if mps else "absent", "available" if mps else "none"),
     ]
 

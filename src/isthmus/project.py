@@ -22,8 +22,24 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules", "build", "dist",
-     ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox", ".eggs", "site-packages"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "env",
+        "__pycache__",
+        "node_modules",
+        "build",
+        "dist",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        ".eggs",
+        "site-packages",
+    }
 )
 CONFIG_FILE = "isthmus.toml"
 

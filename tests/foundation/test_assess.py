@@ -14,8 +14,9 @@ from isthmus.files import atomic_output_dir, atomic_write_text
 
 def test_assess_inventory_and_environment(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
-    code, _, err = run_cli("assess", str(tinygpt_dir), "--out", str(out), "--only", "environment",
-                           "--only", "inventory")
+    code, _, err = run_cli(
+        "assess", str(tinygpt_dir), "--out", str(out), "--only", "environment", "--only", "inventory"
+    )
     assert code == 0, err
     data = json.loads((out / "report.json").read_text())
     sections = {s["key"]: s for s in data["sections"]}
@@ -86,8 +87,14 @@ def test_section_that_raises_becomes_error_section(monkeypatch, tinygpt_dir: Pat
     from isthmus.project import Project
     from isthmus.report import runner
 
-    monkeypatch.setattr(runner, "SECTIONS", (("boom", "Boom", "isthmus.report.inventory:does_not_exist"),
-                                             ("inventory", "Project inventory", "isthmus.report.inventory:section")))
+    monkeypatch.setattr(
+        runner,
+        "SECTIONS",
+        (
+            ("boom", "Boom", "isthmus.report.inventory:does_not_exist"),
+            ("inventory", "Project inventory", "isthmus.report.inventory:section"),
+        ),
+    )
     report = runner.run_assess(Project.load(tinygpt_dir), tmp_path)
     assert [s.status for s in report.sections] == ["error", "pass"]
     assert "does_not_exist" in report.sections[0].summary

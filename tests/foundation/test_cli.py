@@ -12,9 +12,11 @@ from isthmus.errors import ExitCode
 
 
 def test_help_lists_every_command_without_importing_torch() -> None:
-    code = ("import sys; from isthmus.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "print('TORCH' if 'torch' in sys.modules else 'NOTORCH')")
+    code = (
+        "import sys; from isthmus.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NOTORCH')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("NOTORCH")
     for name in COMMANDS:

@@ -22,11 +22,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("scan", "Find (and fix) CUDA-only code: rule codes, suppressions, JSON/SARIF."),
     "rules": ("scan", "List the scan rules with their codes, categories and severities."),
     "ops": ("ops", "List the operators a model executes and check them against target registries."),
-    "emulate": ("emulate", "Run a model on the CPU under a target's constraints and report what would break."),
+    "emulate": (
+        "emulate",
+        "Run a model on the CPU under a target's constraints and report what would break.",
+    ),
     "run": ("run", "Run an unmodified CUDA-style script on another backend, reporting every redirection."),
-    "parity": ("parity", "Record activations on one platform, compare on another, find the first divergence."),
+    "parity": (
+        "parity",
+        "Record activations on one platform, compare on another, find the first divergence.",
+    ),
     "hw": ("hw", "Browse the hardware catalogue (every figure with its source)."),
-    "compliance": ("compliance", "Export-control verdicts, chip x region matrices and ECCN 3A090 classification."),
+    "compliance": (
+        "compliance",
+        "Export-control verdicts, chip x region matrices and ECCN 3A090 classification.",
+    ),
     "estimate": ("estimate", "Estimate LLM training and serving performance on NVIDIA and Ascend systems."),
     "plan": ("plan", "Plan a fleet: what to run where, at what cost, under which rules."),
 }
@@ -93,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         if show_tb:
             raise
         click.echo(
-            f"isthmus: internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)", err=True
+            f"isthmus: internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)",
+            err=True,
         )
         sys.exit(int(ExitCode.INTERNAL))
     sys.exit(int(code) if isinstance(code, int) else 0)

@@ -12,15 +12,27 @@ from isthmus.errors import ExitCode
 
 @click.command(epilog="Example: isthmus assess examples/tinygpt --out build/assess")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=Path("build/assess"), show_default=True,
-              help="Directory for report.json, report.html and artefacts (replaced atomically).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build/assess"),
+    show_default=True,
+    help="Directory for report.json, report.html and artefacts (replaced atomically).",
+)
 @click.option("--target", "targets", multiple=True, help="Target to assess for (repeatable). Default: isthmus.toml.")
 @click.option("--only", multiple=True, help="Run only these sections (repeatable), e.g. --only scan.")
 @click.option("--quick", is_flag=True, help="Fewer steps and smaller inputs (for CI).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any section fails or errors.")
 @format_option
-def command(path: Path, out: Path, targets: tuple[str, ...], only: tuple[str, ...], quick: bool, strict: bool,
-            fmt: str) -> int:
+def command(
+    path: Path,
+    out: Path,
+    targets: tuple[str, ...],
+    only: tuple[str, ...],
+    quick: bool,
+    strict: bool,
+    fmt: str,
+) -> int:
     """Run every available capability on the project at PATH and write report.json and report.html."""
     from isthmus.project import Project
     from isthmus.report import SECTIONS, write_report
@@ -29,12 +41,20 @@ def command(path: Path, out: Path, targets: tuple[str, ...], only: tuple[str, ..
     known = {key for key, _, _ in SECTIONS}
     bad = sorted(set(only) - known)
     if bad:
-        raise click.BadParameter(f"unknown section(s) {', '.join(bad)}; choose from {', '.join(sorted(known))}",
-                                 param_hint="--only")
+        raise click.BadParameter(
+            f"unknown section(s) {', '.join(bad)}; choose from {', '.join(sorted(known))}",
+            param_hint="--only",
+        )
     console = stderr_console()
     with console.status("assessing…") as status:
-        report = write_report(project, out, targets or None, frozenset(only) if only else None, quick,
-                              on_section=lambda key, title: status.update(f"assess: {title}…"))
+        report = write_report(
+            project,
+            out,
+            targets or None,
+            frozenset(only) if only else None,
+            quick,
+            on_section=lambda key, title: status.update(f"assess: {title}…"),
+        )
     if fmt == "json":
         echo_json(report.to_json())
     else:

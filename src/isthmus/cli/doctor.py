@@ -20,7 +20,12 @@ def command(fmt: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    marks = {"ok": "[green]ok[/]", "absent": "[dim]--[/]", "warn": "[yellow]warn[/]", "error": "[red]error[/]"}
+    marks = {
+        "ok": "[green]ok[/]",
+        "absent": "[dim]--[/]",
+        "warn": "[yellow]warn[/]",
+        "error": "[red]error[/]",
+    }
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("group", "check", "status", "detail"):
         table.add_column(col)

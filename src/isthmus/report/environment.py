@@ -14,5 +14,11 @@ def section(ctx: AssessContext) -> SectionResult:
     accels = [c.detail for c in report.checks if c.group in ("cuda", "npu", "xpu", "mps") and c.status == "ok"]
     summary = f"torch {torch_line}; accelerators: {', '.join(accels) or 'none (CPU only)'}"
     rows = [(c.group, c.name, c.status, c.detail) for c in report.checks]
-    return SectionResult("environment", "Environment", "warn" if errors else "pass", summary,
-                         report.to_json(), table(["group", "check", "status", "detail"], rows))
+    return SectionResult(
+        "environment",
+        "Environment",
+        "warn" if errors else "pass",
+        summary,
+        report.to_json(),
+        table(["group", "check", "status", "detail"], rows),
+    )

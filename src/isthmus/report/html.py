@@ -70,8 +70,13 @@ def bar_chart(items: Sequence[tuple[str, float]], unit: str = "", width: int = 6
     return "".join(parts)
 
 
-def line_chart(series: Sequence[tuple[str, Sequence[float]]], log_y: bool = False, width: int = 720,
-               height: int = 240, y_label: str = "") -> str:
+def line_chart(
+    series: Sequence[tuple[str, Sequence[float]]],
+    log_y: bool = False,
+    width: int = 720,
+    height: int = 240,
+    y_label: str = "",
+) -> str:
     """Line chart as inline SVG: several named series over a shared integer x axis (e.g. layer index)."""
     points = [v for _, vs in series for v in vs if math.isfinite(v) and (v > 0 or not log_y)]
     if not points:
@@ -87,8 +92,10 @@ def line_chart(series: Sequence[tuple[str, Sequence[float]]], log_y: bool = Fals
     n = max(len(vs) for _, vs in series)
     colors = ["#2456a6", "#c0392b", "#2e8b57", "#c98a00", "#6c2bd9"]
     pw, ph = width - pad_l - pad_r, height - pad_t - pad_b
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-             f'<rect x="{pad_l}" y="{pad_t}" width="{pw}" height="{ph}" fill="none" stroke="#dde1e8"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
+        f'<rect x="{pad_l}" y="{pad_t}" width="{pw}" height="{ph}" fill="none" stroke="#dde1e8"/>',
+    ]
     for frac, val in ((0.0, lo), (1.0, hi)):
         label = f"1e{val:.0f}" if log_y else f"{val:.3g}"
         parts.append(f'<text x="{pad_l - 4}" y="{pad_t + ph * (1 - frac) + 4:.1f}" text-anchor="end">{label}</text>')
@@ -109,21 +116,26 @@ def line_chart(series: Sequence[tuple[str, Sequence[float]]], log_y: bool = Fals
 
 
 def render_section(s: SectionResult) -> str:
-    return (f'<section id="sec-{esc(s.key)}" data-status="{esc(s.status)}"><h2>{esc(s.title)} {badge(s.status)}</h2>'
-            f'<p class="summary">{esc(s.summary)}</p>{s.html}</section>')
+    return (
+        f'<section id="sec-{esc(s.key)}" data-status="{esc(s.status)}"><h2>{esc(s.title)} {badge(s.status)}</h2>'
+        f'<p class="summary">{esc(s.summary)}</p>{s.html}</section>'
+    )
 
 
 def render_page(report: AssessReport) -> str:
     """The whole report page."""
     nav = "".join(f'<a href="#sec-{esc(s.key)}">{esc(s.title)}</a>' for s in report.sections)
-    overview = table(["section", "status", "summary", "seconds"],
-                     [(s.title, s.status, s.summary, f"{s.seconds:.1f}") for s in report.sections], numeric=(3,))
+    overview = table(
+        ["section", "status", "summary", "seconds"],
+        [(s.title, s.status, s.summary, f"{s.seconds:.1f}") for s in report.sections],
+        numeric=(3,),
+    )
     body = "".join(render_section(s) for s in report.sections)
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>isthmus readiness report: {esc(report.project)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>Readiness report: {esc(report.project)}</h1>"
         f"<p>targets {esc(', '.join(report.targets))} · {esc(report.created)} · isthmus {esc(report.version)}</p>"
-        f"</header><main><nav>{nav}</nav><section id=\"sec-overview\"><h2>Overview {badge(report.worst)}</h2>"
+        f'</header><main><nav>{nav}</nav><section id="sec-overview"><h2>Overview {badge(report.worst)}</h2>'
         f"{overview}</section>{body}</main></body></html>\n"
     )

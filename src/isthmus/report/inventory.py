@@ -5,21 +5,49 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+
 from isthmus.project import Project
 from isthmus.report.html import bar_chart, esc, table
 from isthmus.report.model import AssessContext, SectionResult
 
 # top-level import name -> framework label
 FRAMEWORKS = {
-    "torch": "PyTorch", "torch_npu": "torch_npu (Ascend)", "transformers": "Hugging Face Transformers",
-    "accelerate": "HF Accelerate", "deepspeed": "DeepSpeed", "megatron": "Megatron", "apex": "NVIDIA Apex",
-    "flash_attn": "flash-attn", "xformers": "xFormers", "bitsandbytes": "bitsandbytes", "triton": "Triton",
-    "vllm": "vLLM", "jax": "JAX", "tensorflow": "TensorFlow", "cupy": "CuPy", "pynvml": "pynvml",
-    "lightning": "Lightning", "pytorch_lightning": "Lightning", "mindspore": "MindSpore", "numpy": "NumPy",
+    "torch": "PyTorch",
+    "torch_npu": "torch_npu (Ascend)",
+    "transformers": "Hugging Face Transformers",
+    "accelerate": "HF Accelerate",
+    "deepspeed": "DeepSpeed",
+    "megatron": "Megatron",
+    "apex": "NVIDIA Apex",
+    "flash_attn": "flash-attn",
+    "xformers": "xFormers",
+    "bitsandbytes": "bitsandbytes",
+    "triton": "Triton",
+    "vllm": "vLLM",
+    "jax": "JAX",
+    "tensorflow": "TensorFlow",
+    "cupy": "CuPy",
+    "pynvml": "pynvml",
+    "lightning": "Lightning",
+    "pytorch_lightning": "Lightning",
+    "mindspore": "MindSpore",
+    "numpy": "NumPy",
 }
-KINDS = {".py": "Python", ".cu": "CUDA", ".cuh": "CUDA", ".cpp": "C++", ".cc": "C++", ".h": "C/C++ header",
-         ".sh": "shell", ".yaml": "YAML", ".yml": "YAML", ".toml": "TOML", ".txt": "text", ".md": "Markdown",
-         ".json": "JSON"}
+KINDS = {
+    ".py": "Python",
+    ".cu": "CUDA",
+    ".cuh": "CUDA",
+    ".cpp": "C++",
+    ".cc": "C++",
+    ".h": "C/C++ header",
+    ".sh": "shell",
+    ".yaml": "YAML",
+    ".yml": "YAML",
+    ".toml": "TOML",
+    ".txt": "text",
+    ".md": "Markdown",
+    ".json": "JSON",
+}
 MAIN_RE = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
 
 
@@ -59,15 +87,25 @@ def inventory(project: Project) -> dict[str, object]:
                 unreadable.append(rel)
         elif path.suffix == ".sh" or text.startswith("#!"):
             entry_points.append(rel)
-    return {"files": dict(kinds), "lines": dict(lines), "frameworks": dict(frameworks.most_common()),
-            "entry_points": sorted(set(entry_points)), "unparsed": unreadable,
-            "config": _config_json(project)}
+    return {
+        "files": dict(kinds),
+        "lines": dict(lines),
+        "frameworks": dict(frameworks.most_common()),
+        "entry_points": sorted(set(entry_points)),
+        "unparsed": unreadable,
+        "config": _config_json(project),
+    }
 
 
 def _config_json(project: Project) -> dict[str, object]:
     c = project.config
-    return {"model": c.model, "train_script": c.train_script, "train_args": list(c.train_args),
-            "fleet": str(c.fleet) if c.fleet else None, "targets": list(c.targets)}
+    return {
+        "model": c.model,
+        "train_script": c.train_script,
+        "train_args": list(c.train_args),
+        "fleet": str(c.fleet) if c.fleet else None,
+        "targets": list(c.targets),
+    }
 
 
 def section(ctx: AssessContext) -> SectionResult:
@@ -76,11 +114,18 @@ def section(ctx: AssessContext) -> SectionResult:
     lines: dict[str, int] = data["lines"]  # type: ignore[assignment]
     fw: dict[str, int] = data["frameworks"]  # type: ignore[assignment]
     eps: list[str] = data["entry_points"]  # type: ignore[assignment]
-    summary = (f"{sum(files.values())} files, {sum(lines.values())} lines; "
-               f"frameworks: {', '.join(fw) or 'none'}; {len(eps)} entry point(s)")
-    html = (table(["kind", "files", "lines"], [(k, n, lines.get(k, 0)) for k, n in sorted(files.items())], (1, 2))
-            + "<h3>Frameworks imported (files)</h3>" + bar_chart(sorted(fw.items(), key=lambda kv: -kv[1]))
-            + "<h3>Entry points</h3><ul>" + "".join(f"<li><code>{esc(e)}</code></li>" for e in eps) + "</ul>")
+    summary = (
+        f"{sum(files.values())} files, {sum(lines.values())} lines; "
+        f"frameworks: {', '.join(fw) or 'none'}; {len(eps)} entry point(s)"
+    )
+    html = (
+        table(["kind", "files", "lines"], [(k, n, lines.get(k, 0)) for k, n in sorted(files.items())], (1, 2))
+        + "<h3>Frameworks imported (files)</h3>"
+        + bar_chart(sorted(fw.items(), key=lambda kv: -kv[1]))
+        + "<h3>Entry points</h3><ul>"
+        + "".join(f"<li><code>{esc(e)}</code></li>" for e in eps)
+        + "</ul>"
+    )
     return SectionResult("inventory", "Project inventory", "pass", summary, data, html)
 
 

@@ -36,8 +36,14 @@ class SectionResult:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "title": self.title, "status": self.status, "summary": self.summary,
-                "seconds": round(self.seconds, 3), "data": self.data}
+        return {
+            "key": self.key,
+            "title": self.title,
+            "status": self.status,
+            "summary": self.summary,
+            "seconds": round(self.seconds, 3),
+            "data": self.data,
+        }
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,14 @@ class AssessReport:
     sections: tuple[SectionResult, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": "isthmus-assess/1", "project": self.project, "targets": list(self.targets),
-                "created": self.created, "isthmus_version": self.version,
-                "sections": [s.to_json() for s in self.sections]}
+        return {
+            "format": "isthmus-assess/1",
+            "project": self.project,
+            "targets": list(self.targets),
+            "created": self.created,
+            "isthmus_version": self.version,
+            "sections": [s.to_json() for s in self.sections],
+        }
 
     @property
     def worst(self) -> SectionStatus:

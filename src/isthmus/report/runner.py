@@ -53,10 +53,24 @@ def _run_one(key: str, title: str, spec: str, ctx: AssessContext) -> SectionResu
         result = fn(ctx)
     except Exception as e:  # one broken capability must not lose the rest of the report
         tb = traceback.format_exc(limit=6)
-        return SectionResult(key, title, "error", f"{type(e).__name__}: {e}", {"traceback": tb},
-                             f"<pre>{esc(tb)}</pre>", time.perf_counter() - t0)
-    return SectionResult(result.key, result.title, result.status, result.summary, result.data, result.html,
-                         time.perf_counter() - t0)
+        return SectionResult(
+            key,
+            title,
+            "error",
+            f"{type(e).__name__}: {e}",
+            {"traceback": tb},
+            f"<pre>{esc(tb)}</pre>",
+            time.perf_counter() - t0,
+        )
+    return SectionResult(
+        result.key,
+        result.title,
+        result.status,
+        result.summary,
+        result.data,
+        result.html,
+        time.perf_counter() - t0,
+    )
 
 
 def run_assess(
@@ -78,9 +92,13 @@ def run_assess(
         r = _run_one(key, title, spec, ctx)
         if r is not None:
             results.append(r)
-    return AssessReport(project=project.root.name, targets=ctx.targets,
-                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        version=__version__, sections=tuple(results))
+    return AssessReport(
+        project=project.root.name,
+        targets=ctx.targets,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        version=__version__,
+        sections=tuple(results),
+    )
 
 
 def write_report(
