@@ -22,7 +22,9 @@ def test_assess_inventory_and_environment(run_cli, tinygpt_dir: Path, tmp_path: 
     sections = {s["key"]: s for s in data["sections"]}
     assert set(sections) == {"environment", "inventory"}
     inv = sections["inventory"]["data"]
-    assert inv["files"]["Python"] == 3 and inv["files"]["CUDA"] == 1
+    py_files = [p for p in tinygpt_dir.rglob("*.py") if "__pycache__" not in p.parts]
+    assert inv["files"]["Python"] == len(py_files) and inv["files"]["CUDA"] == 1
+    assert inv["lines"]["Python"] == sum(len(p.read_text().splitlines()) for p in py_files)
     assert "PyTorch" in inv["frameworks"] and "flash-attn" in inv["frameworks"]
     assert {"train.py", "generate.py", "launch.sh"} <= set(inv["entry_points"])
     html = (out / "report.html").read_text()
