@@ -1,0 +1,111 @@
+"""Assess section "compliance": for the project's targets, a chips x regions matrix of export-control verdicts today.
+
+Targets map to catalogue chips (`cuda` -> the NVIDIA data-centre parts, `ascend-910b` -> Ascend 910B...). Regions
+come from the project's fleet file (`regions: {name: {country, actor_hq, state_funded}}`) when it has one, else a
+default set of markets with a US-headquartered operator. Status: fail if some target chip is prohibited or denied
+in every region, warn if any cell needs a licence or is prohibited, pass otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from isthmus.plan.policy import Verdict, check
+from isthmus.project import Project
+from isthmus.report.html import esc, table
+from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+
+TARGET_CHIPS: dict[str, tuple[str, ...]] = {
+    "cuda": ("a100", "h100-sxm", "h200", "h20", "b200"),
+    "cuda-sm80": ("a100", "a800"),
+    "cuda-sm90": ("h100-sxm", "h200", "h20", "h800"),
+    "ascend-910a": ("ascend-910a",),
+    "ascend-910b": ("ascend-910b2",),
+    "ascend-910c": ("ascend-910c",),
+    "cpu": (),
+}
+_BLOCKING = ("presumption_of_denial", "prohibited")
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    country: str
+    actor_hq: str
+    state_funded: bool = False
+
+
+DEFAULT_REGIONS = (
+    Region("us", "US", "US"),
+    Region("eu", "DE", "US"),
+    Region("sg", "SG", "US"),
+    Region("ae", "AE", "US"),
+    Region("in", "IN", "US"),
+    Region("cn", "CN", "US"),
+)
+
+
+def regions_of(project: Project) -> tuple[tuple[Region, ...], str]:
+    """The fleet file's regions (country, actor_hq, state_funded) if readable, else the defaults."""
+    path = project.config.fleet
+    if path is None or not path.is_file():
+        return DEFAULT_REGIONS, "default markets (no fleet file)"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = data["regions"]
+        regions = tuple(
+            Region(
+                str(k),
+                str(v["country"]).upper(),
+                str(v.get("actor_hq", "US")).upper(),
+                bool(v.get("state_funded", False)),
+            )
+            for k, v in raw.items()
+        )
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return DEFAULT_REGIONS, f"default markets ({path.name} has no readable regions)"
+    return (regions or DEFAULT_REGIONS), f"regions of {path.name}"
+
+
+def section(ctx: AssessContext) -> SectionResult:
+    chips = list(dict.fromkeys(c for t in ctx.targets for c in TARGET_CHIPS.get(t, ())))
+    if not chips:
+        return SectionResult("compliance", "Export controls", "skipped", "no accelerator targets to check")
+    regions, origin = regions_of(ctx.project)
+    today = dt.date.today()
+    grid: list[list[Verdict]] = [
+        [check(c, r.country, actor_hq=r.actor_hq, on=today, state_funded=r.state_funded) for r in regions]
+        for c in chips
+    ]
+    blocked = [row[0].chip for row in grid if all(v.effect in _BLOCKING for v in row)]
+    # fail only on high-confidence blocks (primary texts); press-reported or secondary-only blocks warn
+    firm = [row[0].chip for row in grid if all(v.effect in _BLOCKING and v.confidence == "high" for v in row)]
+    restricted = sum(1 for row in grid for v in row if not v.allowed)
+    status: SectionStatus = "fail" if firm else ("warn" if restricted else "pass")
+    summary = f"{len(chips)} chips x {len(regions)} regions on {today}: {restricted} restricted cells" + (
+        f"; blocked everywhere: {', '.join(blocked)}" if blocked else ""
+    )
+    rows = [[row[0].chip, *(f"{v.effect} ({v.confidence})" for v in row)] for row in grid]
+    headers = ["chip", *(f"{r.name} ({r.country}, hq {r.actor_hq})" for r in regions)]
+    reasons = sorted({f"{f.id}: {f.title} [{f.evidence}]" for row in grid for v in row for f in v.deciding})
+    notice = grid[0][0].notice
+    html = (
+        f"<p>{esc(origin)}; deploy action; rule data as of {esc(grid[0][0].data_date)}.</p>"
+        + table(headers, rows)
+        + "<ul>"
+        + "".join(f"<li>{esc(r)}</li>" for r in reasons)
+        + "</ul>"
+        + f"<p><em>{esc(notice)}</em></p>"
+    )
+    data = {
+        "on": today.isoformat(),
+        "regions": [r.__dict__ for r in regions],
+        "origin": origin,
+        "cells": [v.to_json() for row in grid for v in row],
+        "data_date": grid[0][0].data_date.isoformat(),
+    }
+    return SectionResult("compliance", "Export controls", status, summary, data, html)

@@ -1,0 +1,122 @@
+"""`isthmus hw` and `isthmus compliance` end to end (in-process), and the assess section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from isthmus.project import Project
+from isthmus.report.model import AssessContext
+
+
+def test_hw_list_json(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli("hw", "list", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and {"h100-sxm", "ascend-910c"} <= {c["key"] for c in data["chips"]}
+    assert "cloudmatrix-384" in {s["key"] for s in data["systems"]}
+
+
+def test_hw_show_lists_every_figure_with_source(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli("hw", "show", "910C", "--format", "json")
+    data = json.loads(out)
+    bf16 = [f for f in data["figures"] if f["field"] == "bf16_tflops"]
+    assert code == 0 and [f["source"] for f in bf16] == ["CM-PAPER", "SA-CM384", "HW-HC2025"]
+    assert all(f["kind"] and f["source_url"] is not None for f in data["figures"])
+    code, out, _ = run_cli("hw", "show", "H20")
+    assert code == 0 and "TH-H20" in out and "Sources:" in out
+
+
+def test_hw_compare_ratios(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli("hw", "compare", "H100", "910C", "--format", "json")
+    rows = {r["field"]: r for r in json.loads(out)["rows"]}
+    assert code == 0 and rows["bf16_tflops"]["ratios"][1] == 752 / 989.5
+    code, out, _ = run_cli("hw", "compare", "H100", "910C")
+    assert "(0.76x)" in out
+
+
+def test_hw_unknown_chip_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli("hw", "show", "H1OO")
+    assert code == 2 and "did you mean" in err and "h100-sxm" in err
+
+
+def test_compliance_check_example(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli(
+        "compliance",
+        "check",
+        "--chip",
+        "H20",
+        "--to",
+        "CN",
+        "--actor",
+        "hq=DE",
+        "--action",
+        "deploy",
+        "--date",
+        "2026-03-01",
+    )
+    assert code == 1  # a licence is needed: a finding
+    assert "case_by_case" in out and "US-H20-LICENSING-2025" in out and "evidence R" in out
+    assert "Not legal advice" in out and "2026-06-30" in out
+
+
+def test_compliance_check_allowed_exits_0_and_json(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli(
+        "compliance", "check", "--chip", "H100", "--to", "DE", "--date", "2026-03-01", "--format", "json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["allowed"] is True and data["effect"] == "allowed"
+    assert data["classification"]["eccn"] == "3A090.a"
+
+
+def test_compliance_bad_input(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli("compliance", "check", "--chip", "H2O", "--to", "CN", "--date", "2026-03-01")
+    assert code == 2 and "unknown chip" in err and "h20" in err
+    code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--date", "2021-01-01")
+    assert code == 2 and "no rule data before 2022-08-26" in err
+    code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "XX", "--date", "2026-01-01")
+    assert code == 2 and "country code" in err
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: [oops\n", encoding="utf-8")
+    code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--scenario", str(bad))
+    assert code == 2 and "malformed YAML" in err
+    code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--actor", "ceo=me")
+    assert code == 2 and "--actor" in err
+
+
+def test_compliance_matrix_json(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli(
+        "compliance", "matrix", "--date", "2026-03-01", "--chips", "H100,910C", "--regions", "US,CN", "--format", "json"
+    )
+    data = json.loads(out)
+    cells = {(r["chip"], c["region"]): c["effect"] for r in data["rows"] for c in r["cells"]}
+    assert code == 0 and cells == {
+        ("h100-sxm", "US"): "allowed",
+        ("h100-sxm", "CN"): "case_by_case",
+        ("ascend-910c", "US"): "prohibited",
+        ("ascend-910c", "CN"): "prohibited",
+    }
+
+
+def test_compliance_classify_shows_arithmetic(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_cli("compliance", "classify", "A100", "--date", "2026-03-01")
+    assert code == 0 and "312 x 16 = 4,992" in out and "6.04" in out and "3A090.a" in out
+    code, out, _ = run_cli(
+        "compliance", "classify", "--tflops", "296", "--bits", "8", "--die-area", "814", "--format", "json"
+    )
+    data = json.loads(out)
+    assert code == 0 and {c["eccn"] for c in data["classifications"]} == {"not 3A090"}
+    assert data["classifications"][-1]["tpp"] == 2368
+    code, _, err = run_cli("compliance", "classify", "--tflops", "296")
+    assert code == 2 and "pairs" in err
+
+
+def test_assess_section_on_tinygpt(tinygpt_dir: Path) -> None:
+    from isthmus.plan.compliance_section import section
+
+    project = Project.load(tinygpt_dir)
+    r = section(AssessContext(project, ("cuda", "ascend-910b"), tinygpt_dir / "unused", quick=True))
+    assert r.key == "compliance" and r.status in ("pass", "warn", "fail")
+    chips = {c["chip"] for c in r.data["cells"]}
+    assert {"h100-sxm", "ascend-910b2"} <= chips and "<table>" in r.html and "Not legal advice" in r.html
+    skipped = section(AssessContext(project, ("cpu",), tinygpt_dir / "unused", quick=True))
+    assert skipped.status == "skipped"

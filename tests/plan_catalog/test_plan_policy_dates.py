@@ -1,0 +1,133 @@
+"""Verdicts on each side of every rule date in the data.
+
+The dates come from the rule data; the expected effects are stated here, by hand, from reading each measure. A new
+rule in rules.yaml fails `test_every_rule_has_a_probe` until it gets a probe and expectations below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import NamedTuple
+
+import pytest
+
+from isthmus.errors import InputError
+from isthmus.plan.catalog import load_catalog
+from isthmus.plan.policy import Question, Verdict, evaluate, load_rules
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class Probe(NamedTuple):
+    chip: str
+    destination: str
+    actor_hq: str
+    action: str
+    # expected verdict effect: the day before the rule starts, its first day, its last day, the day it ends
+    before: str | None  # None: the date is before any rule (an input error)
+    first: str
+    last: str | None = None  # only for rules with an end date
+    after: str | None = None
+    state_funded: bool = False
+    entity: str | None = None
+
+
+PROBES: dict[str, Probe] = {
+    "US-LETTER-A100-H100-2022": Probe(
+        "a100", "CN", "US", "export", None, "licence_required", "licence_required", "licence_required"
+    ),
+    "US-3A090-2022-CN": Probe(
+        "h100-sxm",
+        "CN",
+        "US",
+        "export",
+        "licence_required",
+        "licence_required",
+        "licence_required",
+        "presumption_of_denial",
+    ),
+    "US-3A090-2022-MO": Probe(
+        "h100-sxm", "MO", "US", "export", "allowed", "licence_required", "licence_required", "presumption_of_denial"
+    ),
+    "US-LETTER-OCT2023-IMMEDIATE": Probe(
+        "a800", "CN", "US", "export", "allowed", "licence_required", "licence_required", "presumption_of_denial"
+    ),
+    "US-3A090A-2023-D5": Probe("h800", "CN", "US", "export", "licence_required", "presumption_of_denial"),
+    "US-3A090B-2023-D5": Probe("l40-test", "CN", "US", "export", "allowed", "licence_required"),
+    "US-3A090-2023-D1D4": Probe("b200", "SA", "US", "export", "allowed", "licence_required"),
+    "US-HQ-D5-2023": Probe("h100-sxm", "SG", "CN", "export", "allowed", "presumption_of_denial"),
+    "US-AI-DIFFUSION-2025": Probe("h100-sxm", "IN", "US", "deploy", "allowed", "allowed"),  # not enforced
+    "US-LETTER-H20-2025": Probe(
+        "h20", "CN", "DE", "export", "allowed", "presumption_of_denial", "presumption_of_denial", "case_by_case"
+    ),
+    "US-H20-LICENSING-2025": Probe("h20", "CN", "DE", "export", "presumption_of_denial", "case_by_case"),
+    "US-GP10-ASCEND-2025": Probe("ascend-910c", "DE", "DE", "use", "allowed", "prohibited"),
+    "US-H200-CASE-BY-CASE-2026": Probe("h100-sxm", "CN", "US", "export", "presumption_of_denial", "case_by_case"),
+    "US-BONA-FIDE-DC-2026": Probe("h100-sxm", "DE", "US", "use", "allowed", "allowed"),
+    "CN-CAC-H20-SUMMONS-2025": Probe("h20", "CN", "CN", "deploy", "presumption_of_denial", "presumption_of_denial"),
+    "CN-H20-GUIDANCE-2025": Probe("h20", "CN", "CN", "deploy", "case_by_case", "case_by_case"),
+    "CN-CAC-6000D-2025": Probe("rtx-pro-6000d", "CN", "CN", "deploy", "allowed", "prohibited"),
+    "CN-STATE-FUNDED-DC-2025": Probe("h20", "CN", "CN", "deploy", "case_by_case", "prohibited", state_funded=True),
+    "CN-H200-IMPORT-BLOCK-2026": Probe("h200", "CN", "CN", "deploy", "presumption_of_denial", "prohibited"),
+    "TW-ENTITY-LIST-2025": Probe("h20", "DE", "CN", "purchase", "allowed", "licence_required", entity="huawei"),
+}
+
+
+def _catalog():  # type: ignore[no-untyped-def]
+    """The packaged catalogue plus one 3A090.b part (L40-like: 362 TFLOPS FP8 dense, 608.5 mm2)."""
+    cat = load_catalog()
+    h20 = cat.chips["h20"]
+    fig = h20.figures("fp8_tflops")[0]
+    figures = {
+        "fp8_tflops": (dataclasses.replace(fig, value=362.0),),
+        "die_area_mm2": (dataclasses.replace(h20.figures("die_area_mm2")[0], value=608.5),),
+    }
+    l40 = dataclasses.replace(h20, key="l40-test", name="L40-like test part", _figures=figures)
+    return dataclasses.replace(cat, chips={**cat.chips, "l40-test": l40})
+
+
+CATALOG = _catalog()
+RULES = load_rules()
+
+
+def _ask(p: Probe, on: dt.date) -> Verdict:
+    if on < RULES.earliest:
+        raise InputError("before any rule")
+    q = Question(p.chip, p.destination, p.actor_hq, p.action, on, p.state_funded, False, p.entity)
+    return evaluate(CATALOG, RULES, q)
+
+
+def test_every_rule_has_a_probe() -> None:
+    assert {r.id for r in RULES.rules} == set(PROBES)
+
+
+def _boundaries() -> list[tuple[str, str, dt.date, str | None, bool]]:
+    """(rule id, label, date, expected effect, rule expected among the fired rules), from the data's dates."""
+    cases = []
+    for rule in RULES.rules:
+        p = PROBES[rule.id]
+        start = rule.effective_from
+        cases += [(rule.id, "before", start - ONE_DAY, p.before, False), (rule.id, "first", start, p.first, True)]
+        if rule.effective_to is not None:
+            assert p.last is not None and p.after is not None, f"{rule.id}: give last/after expectations"
+            end = rule.effective_to
+            cases += [(rule.id, "last", end - ONE_DAY, p.last, True), (rule.id, "after", end, p.after, False)]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "label", "on", "expected", "fires"), _boundaries(), ids=lambda x: x if isinstance(x, str) else str(x)
+)
+def test_verdict_on_each_side_of_rule_dates(
+    rule_id: str, label: str, on: dt.date, expected: str | None, fires: bool
+) -> None:
+    p = PROBES[rule_id]
+    if expected is None:
+        with pytest.raises(InputError):
+            _ask(p, on)
+        return
+    v = _ask(p, on)
+    assert v.effect == expected, f"{rule_id} {label} {on}: {[(r.id, r.effect) for r in v.rules]}"
+    assert (rule_id in {r.id for r in v.rules}) is fires
+    assert v.notice.startswith("Not legal advice") and v.data_date == RULES.data_date
