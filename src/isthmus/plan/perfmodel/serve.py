@@ -1,0 +1,298 @@
+"""Inference: prefill and decode steps, KV-cache capacity, and the best throughput under latency targets.
+
+An instance is `tp x dp_attn` devices: attention is tensor-parallel over `tp` and data-parallel over `dp_attn`;
+a MoE's routed experts are spread over the whole instance (EP = instance size), a dense model has dp_attn = 1.
+Decode is one step for every running sequence: weights and KV cache stream from HBM (memory-bound at small
+batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching each step also
+prefills the prompts of the sequences that replace finished ones (B·prompt/output tokens per step).
+Tensor-parallel all-reduces are exposed; expert all-to-alls overlap with compute (two micro-batches, as in
+DeepSeek's and CloudMatrix-Infer's engines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from isthmus.plan.perfmodel import comm, flops, memory
+from isthmus.plan.perfmodel.breakdown import Bound, Breakdown, exposed, overlapped, roofline
+from isthmus.plan.perfmodel.efficiency import Efficiency
+from isthmus.plan.perfmodel.hardware import GIB, Hardware
+from isthmus.plan.perfmodel.models import ModelSpec
+from isthmus.plan.perfmodel.precision import Precision
+
+
+@dataclass(frozen=True)
+class ServeLayout:
+    """One serving instance: `tp` x `dp_attn` devices; experts over all of them."""
+
+    tp: int = 1
+    dp_attn: int = 1
+
+    @property
+    def size(self) -> int:
+        return self.tp * self.dp_attn
+
+    def __str__(self) -> str:
+        return f"TP{self.tp}" + (f" x DP-attention{self.dp_attn}" if self.dp_attn > 1 else "")
+
+
+@dataclass(frozen=True)
+class ServeEstimate:
+    """A serving estimate for a whole group of devices, explained by its decode-step breakdown."""
+
+    feasible: bool
+    reason: str
+    tokens_per_s: float  # output tokens/s, whole group
+    tpot_ms: float  # time per output token (one decode step)
+    ttft_ms: float  # time to first token (prefill of one prompt + one step)
+    batch: int  # sequences in flight, whole group
+    breakdown: Breakdown  # of one decode step (with its share of prefill)
+    bound: Bound
+    layout: ServeLayout
+    instances: int
+    devices: int
+    precision: str
+    kv_gib_per_device: float
+    weights_gib_per_device: float
+    capacity_gib: float
+    limited_by: str  # what stopped the batch from growing: "memory", "tpot", "ttft"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feasible": self.feasible,
+            "reason": self.reason,
+            "tokens_per_s": self.tokens_per_s,
+            "tpot_ms": self.tpot_ms,
+            "ttft_ms": self.ttft_ms,
+            "batch": self.batch,
+            "breakdown": self.breakdown.to_json(),
+            "bound": self.bound,
+            "layout": str(self.layout),
+            "instances": self.instances,
+            "devices": self.devices,
+            "precision": self.precision,
+            "kv_gib_per_device": self.kv_gib_per_device,
+            "weights_gib_per_device": self.weights_gib_per_device,
+            "capacity_gib": self.capacity_gib,
+            "limited_by": self.limited_by,
+        }
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Model, hardware, stack and precision of one serving question."""
+
+    m: ModelSpec
+    hw: Hardware
+    eff: Efficiency
+    prec: Precision
+    kv_bytes: float
+
+    @property
+    def peak_mm(self) -> float:
+        peak = self.hw.peak(self.prec.peak)
+        if peak is None:
+            raise ValueError(f"{self.hw.key} has no {self.prec.peak} peak")
+        return peak * self.eff.matmul(self.prec.peak)
+
+    @property
+    def peak_attn(self) -> float:
+        return (self.hw.peak("bf16") or self.hw.peak(self.prec.peak) or 1.0) * self.eff.compute
+
+
+def weight_bytes_per_device(s: Setup, lay: ServeLayout, touched: float = 1.0) -> float:
+    """Weights one device holds (or, with `touched` < 1, streams: only the experts some token routed to)."""
+    m = s.m
+    return (m.dense_params / lay.tp + m.expert_params * touched / lay.size) * s.prec.weight_bytes
+
+
+def kv_split(s: Setup, lay: ServeLayout) -> int:
+    """Ways the KV cache of one sequence is split across the tensor-parallel ranks (MLA's latent cannot be)."""
+    return 1 if s.m.mla else min(lay.tp, s.m.kv_heads)
+
+
+def _comm(s: Setup, lay: ServeLayout, tokens_attn: float, tokens_dev: float, *, dedup: bool) -> tuple[float, float]:
+    """(tensor-parallel all-reduce seconds, expert all-to-all seconds) for one forward over the given tokens.
+
+    `dedup`: prefill-style hierarchical dispatch (one copy per remote domain, DeepEP normal kernels); decode uses
+    direct sends to every expert (DeepEP low-latency kernels), k copies per token.
+    """
+    m, hw, eff = s.m, s.hw, s.eff
+    up = hw.scaleup_bw * eff.network
+    out = None if hw.scaleout_bw is None else hw.scaleout_bw * eff.network
+    inside = lay.size <= hw.scaleup_domain
+    lat = eff.scaleup_latency_s if inside else eff.scaleout_latency_s
+    tp_s = 2 * m.layers * comm.all_reduce_s(tokens_attn * m.hidden * 2.0, lay.tp, up, eff.scaleup_latency_s)
+    ep_s = 0.0
+    if m.moe and lay.size > 1:
+        k = m.active_experts
+        fan = k if dedup else 0
+        send = tokens_dev * k * m.hidden
+        per_layer = comm.all_to_all_s(
+            send * s.prec.dispatch_bytes, lay.size, up, out, hw.scaleup_domain, lat, fan
+        ) + comm.all_to_all_s(send * 2.0, lay.size, up, out, hw.scaleup_domain, lat, fan)
+        ep_s = m.moe_layers * per_layer
+    return tp_s, ep_s
+
+
+def _roofline(s: Setup, mm_flops: float, weight_bytes: float, attn_flops: float, kv_bytes: float) -> Breakdown:
+    """Weight matmuls and attention are separate kernels: each takes the slower of its compute and memory time."""
+    bw = s.hw.memory_bw * s.eff.memory
+    return roofline(mm_flops / s.peak_mm, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / bw)
+
+
+def decode_step(
+    s: Setup, lay: ServeLayout, batch: float, context: float, prefill_tokens: float = 0.0, prompt_len: float = 0.0
+) -> Breakdown:
+    """One decode step of an instance running `batch` sequences at mean `context`, plus `prefill_tokens` of
+    piggybacked prefill (chunked prefill of `prompt_len`-token prompts). Expert all-to-alls are exposed: at decode
+    batch sizes they are latency-bound and sit on the dependency chain attention -> dispatch -> experts -> combine."""
+    m = s.m
+    tokens_attn = batch / lay.dp_attn  # sequences whose attention this device's tp group runs
+    touched = 1.0 - (1.0 - m.active_experts / m.experts) ** (batch + prefill_tokens) if m.moe else 1.0
+    weights = weight_bytes_per_device(s, lay, touched)
+    kv = tokens_attn * context * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
+    mm = (batch + prefill_tokens) * flops.matmul_flops_per_token(m) / lay.size
+    attn = (
+        tokens_attn * flops.attention_flops_per_token(m, context, decode=True)
+        + prefill_tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len))
+    ) / lay.tp
+    bd = _roofline(s, mm, weights, attn, kv)
+    tp_s, ep_s = _comm(s, lay, (batch + prefill_tokens) / lay.dp_attn, (batch + prefill_tokens) / lay.size, dedup=False)
+    return exposed(bd, tp_s + ep_s)
+
+
+def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_len: float) -> Breakdown:
+    """A prefill forward of `tokens_per_device` x instance-size tokens from `prompt_len`-token prompts; expert
+    all-to-alls overlap with compute (two micro-batches, as DeepSeek's and CloudMatrix-Infer's engines do)."""
+    m = s.m
+    tokens = tokens_per_device * lay.size
+    mm = tokens * flops.matmul_flops_per_token(m) / lay.size
+    attn = tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len)) / lay.tp
+    kv_write = tokens / lay.dp_attn * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
+    bd = _roofline(s, mm, weight_bytes_per_device(s, lay), attn, kv_write)
+    tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens_per_device, dedup=True)
+    return overlapped(exposed(bd, tp_s), ep_s)
+
+
+def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[ServeLayout]:
+    """Instance shapes: TP inside the scale-up domain dividing the heads; for MoE also DP-attention."""
+    sizes = [1 << i for i in range(devices.bit_length()) if devices % (1 << i) == 0]
+    for tp in sizes:
+        if tp > hw.scaleup_domain or m.heads % tp:
+            continue
+        for dp_attn in sizes if m.moe else [1]:
+            if tp * dp_attn <= devices:
+                yield ServeLayout(tp, dp_attn)
+
+
+@dataclass(frozen=True)
+class Targets:
+    prompt_len: int
+    output_len: int
+    tpot_s: float | None
+    ttft_s: float | None
+
+
+def _at_batch(s: Setup, lay: ServeLayout, t: Targets, batch: int) -> tuple[Breakdown, float]:
+    """(decode-step breakdown, TTFT seconds) at `batch` sequences per instance."""
+    context = t.prompt_len + t.output_len / 2
+    step = decode_step(s, lay, batch, context, batch * t.prompt_len / t.output_len, t.prompt_len)
+    prefill = prefill_step(s, lay, t.prompt_len / lay.size, t.prompt_len).total_s
+    return step, prefill + step.total_s
+
+
+def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> ServeEstimate:
+    """The largest batch this instance shape sustains within memory, TPOT and TTFT; throughput for the group."""
+    instances = devices // lay.size
+    capacity = s.hw.memory_bytes * s.eff.memory_usable
+    weights = weight_bytes_per_device(s, lay)
+    per_seq = (t.prompt_len + t.output_len) * memory.kv_cache_bytes_per_token(s.m, s.kv_bytes) / kv_split(s, lay)
+    b_mem = int((capacity - weights) * lay.dp_attn // per_seq) if capacity > weights else 0
+
+    def make(ok: bool, why: str, batch: int, limited: str) -> ServeEstimate:
+        bd, ttft = _at_batch(s, lay, t, max(batch, 1))
+        tps = batch / bd.total_s * instances if ok else 0.0
+        kv_dev = max(batch, 1) / lay.dp_attn * per_seq
+        return ServeEstimate(
+            ok,
+            why,
+            tps,
+            bd.total_s * 1e3,
+            ttft * 1e3,
+            batch * instances,
+            bd,
+            bd.bound,
+            lay,
+            instances,
+            devices,
+            s.prec.name,
+            kv_dev / GIB,
+            weights / GIB,
+            capacity / GIB,
+            limited,
+        )
+
+    if b_mem < 1:
+        short = weights + per_seq / lay.dp_attn - capacity
+        return make(
+            False,
+            f"out of memory: weights {weights / GIB:.1f} GiB + one sequence's KV cache exceed "
+            f"{capacity / GIB:.1f} GiB usable per device (short by {short / GIB:.1f} GiB)",
+            0,
+            "memory",
+        )
+
+    def ok(batch: int) -> bool:
+        bd, ttft = _at_batch(s, lay, t, batch)
+        return (t.tpot_s is None or bd.total_s <= t.tpot_s) and (t.ttft_s is None or ttft <= t.ttft_s)
+
+    if not ok(1):
+        bd, ttft = _at_batch(s, lay, t, 1)
+        miss = "TPOT" if t.tpot_s is not None and bd.total_s > t.tpot_s else "TTFT"
+        return make(
+            False,
+            f"{miss} target missed even at batch 1 (TPOT {bd.total_s * 1e3:.1f} ms, TTFT {ttft * 1e3:.0f} ms)",
+            0,
+            miss.lower(),
+        )
+    lo, hi = 1, b_mem  # the step time grows with the batch: bisect for the largest batch that meets the targets
+    if ok(hi):
+        return make(True, "", hi, "memory")
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    bd, ttft = _at_batch(s, lay, t, hi)
+    limited = "tpot" if t.tpot_s is not None and bd.total_s > t.tpot_s else "ttft"
+    return make(True, "", lo, limited)
+
+
+def search(s: Setup, t: Targets, devices: int) -> ServeEstimate:
+    """The instance shape with the highest group throughput; when none is feasible, the first failure."""
+    best: ServeEstimate | None = None
+    first_fail: ServeEstimate | None = None
+    for lay in layouts(s.m, s.hw, devices):
+        est = best_for_layout(s, lay, t, devices)
+        if est.feasible:
+            if best is None or est.tokens_per_s > best.tokens_per_s * (1 + 1e-9):
+                best = est
+        elif first_fail is None or (first_fail.limited_by == "memory" and est.limited_by != "memory"):
+            first_fail = est
+    if best is not None:
+        return best
+    if first_fail is not None:
+        return first_fail
+    return best_for_layout(s, ServeLayout(), t, devices)
+
+
+def prefill_throughput(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_len: float) -> float:
+    """Prefill tokens/s per device for a disaggregated prefill instance."""
+    return tokens_per_device / prefill_step(s, lay, tokens_per_device, prompt_len).total_s
+
+
+def decode_throughput(s: Setup, lay: ServeLayout, batch_per_device: float, context: float) -> float:
+    """Decode output tokens/s per device for a disaggregated decode instance."""
+    batch = batch_per_device * lay.size
+    return batch_per_device / decode_step(s, lay, batch, context).total_s

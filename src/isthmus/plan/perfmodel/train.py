@@ -1,0 +1,296 @@
+"""Training step time, memory and MFU for a layout TP x PP x DP x EP, and the search for the best layout.
+
+One step processes `global_batch_tokens`. Per device: matmul and attention FLOPs (flops.py) at the precision's
+peak times the stack's compute efficiency; weight and optimizer traffic at HBM bandwidth; tensor-parallel
+all-reduces (exposed), pipeline sends and bubble ((p-1)/(m·v), Narayanan et al. 2021), data-parallel
+reduce-scatter + all-gather overlapped with the last micro-batch's backward, and expert all-to-alls (exposed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from isthmus.plan.perfmodel import comm, flops, memory
+from isthmus.plan.perfmodel.breakdown import Bound, Breakdown, roofline
+from isthmus.plan.perfmodel.efficiency import Efficiency
+from isthmus.plan.perfmodel.hardware import GIB, Hardware
+from isthmus.plan.perfmodel.models import ModelSpec
+from isthmus.plan.perfmodel.precision import Precision
+
+
+@dataclass(frozen=True)
+class TrainLayout:
+    """How the devices are split: tp·pp·dp = devices; ep shards experts inside the dp·tp ranks."""
+
+    tp: int = 1
+    pp: int = 1
+    dp: int = 1
+    ep: int = 1
+    micro_batch: int = 1  # sequences per micro-batch
+    vpp: int = 1  # interleaved virtual stages per device (Narayanan 2021 sec. 2.2.2)
+    recompute: str = "selective"  # "selective" (flash attention only) or "full"
+    zero: int = 1  # ZeRO stage over dp (1: distributed optimizer, 3: FSDP)
+
+    def __str__(self) -> str:
+        return (
+            f"TP{self.tp} PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
+            + (f" v{self.vpp}" if self.vpp > 1 else "")
+            + f" {self.recompute} ZeRO-{self.zero}"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "text": str(self)}
+
+
+@dataclass(frozen=True)
+class TrainEstimate:
+    """A training estimate that explains itself (breakdown and bound), or says why it is infeasible."""
+
+    feasible: bool
+    reason: str
+    tokens_per_s: float  # whole group
+    step_time_s: float
+    mfu: float  # model FLOPs / (devices x bf16-or-chosen peak)
+    layout: TrainLayout
+    breakdown: Breakdown
+    bound: Bound
+    memory_gib: float  # per device, needed
+    capacity_gib: float  # per device, usable
+    tflops_per_device: float  # achieved model TFLOPS per device
+    devices: int
+    precision: str
+    seq_len: int
+    global_batch_tokens: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feasible": self.feasible,
+            "reason": self.reason,
+            "tokens_per_s": self.tokens_per_s,
+            "step_time_s": self.step_time_s,
+            "mfu": self.mfu,
+            "layout": self.layout.to_json(),
+            "breakdown": self.breakdown.to_json(),
+            "bound": self.bound,
+            "memory_gib": self.memory_gib,
+            "capacity_gib": self.capacity_gib,
+            "tflops_per_device": self.tflops_per_device,
+            "devices": self.devices,
+            "precision": self.precision,
+            "seq_len": self.seq_len,
+            "global_batch_tokens": self.global_batch_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything about a step that does not depend on the layout (precomputed once per search)."""
+
+    m: ModelSpec
+    hw: Hardware
+    eff: Efficiency
+    prec: Precision
+    devices: int
+    seq: int
+    seqs: int  # sequences per global batch
+    matmul_fpt: float  # forward matmul FLOPs per token
+    attn_fpt: float  # forward attention FLOPs per token
+    peak_mm: float
+    peak_attn: float
+
+
+def _memory_needed(job: _Job, lay: TrainLayout) -> float:
+    m = job.m
+    dense_dev = m.dense_params / (lay.tp * lay.pp)
+    expert_dev = m.expert_params / (lay.ep * lay.pp)
+    expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
+    states = memory.training_state_bytes(dense_dev, lay.dp, lay.zero)
+    states += memory.training_state_bytes(expert_dev, expert_dp, lay.zero)
+    layers_stage = math.ceil(m.layers / lay.pp)
+    moe_share = m.moe_layers / m.layers
+    tokens_mb = lay.micro_batch * job.seq
+    per_layer = moe_share * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=True) + (
+        1 - moe_share
+    ) * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=False)
+    in_flight = lay.pp  # 1F1B: the first stage holds p micro-batches (Narayanan 2021)
+    if lay.recompute == "full":
+        acts = tokens_mb * (memory.checkpoint_bytes_per_token_layer(m, lay.tp) * layers_stage * in_flight + per_layer)
+    else:
+        acts = tokens_mb * per_layer * layers_stage * in_flight
+    logits = tokens_mb * m.vocab / lay.tp * 6.0  # bf16 logits + fp32 softmax on the last stage
+    return states + acts + logits
+
+
+def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
+    """(breakdown, bytes needed per device) for one layout."""
+    m, hw, eff = job.m, job.hw, job.eff
+    mbs = math.ceil(job.seqs / (lay.dp * lay.micro_batch))  # micro-batches per replica per step
+    tokens_dev = job.seqs * job.seq / job.devices  # work is balanced across all devices
+    fwd = 4.0 if lay.recompute == "full" else 3.0
+    compute = (
+        fwd
+        * tokens_dev
+        * (job.matmul_fpt / (job.peak_mm * eff.matmul(job.prec.peak)) + job.attn_fpt / (job.peak_attn * eff.compute))
+    )
+    params_dev = m.dense_params / (lay.tp * lay.pp) + m.expert_params / (lay.ep * lay.pp)
+    traffic = 3 * mbs * params_dev * memory.WEIGHT_BYTES + params_dev * 16.0 * 2 / lay.dp  # reads + optimizer
+    mem_s = traffic / (hw.memory_bw * eff.memory)
+    core = roofline(compute, mem_s)
+    bubble = core.total_s * (lay.pp - 1) / (mbs * lay.vpp)
+
+    up_bw, out_bw = hw.scaleup_bw * eff.network, (hw.scaleout_bw or 0.0) * eff.network
+    lat_up, lat_out = eff.scaleup_latency_s, eff.scaleout_latency_s
+    layers_stage = math.ceil(m.layers / lay.pp)
+    tokens_mb = lay.micro_batch * job.seq
+    act_bytes = tokens_mb * m.hidden * 2.0
+    n_tp = 6 if lay.recompute == "full" else 4  # Megatron: 2 fwd + 2 bwd (+2 recomputed fwd) per layer
+    tp_s = mbs * layers_stage * n_tp * comm.all_reduce_s(act_bytes, lay.tp, up_bw, lat_up)
+    pp_in = lay.tp * lay.pp <= hw.scaleup_domain
+    pp_s = 0.0
+    if lay.pp > 1:
+        bw, lat = (up_bw, lat_up) if pp_in else (out_bw, lat_out)
+        pp_s = (mbs + lay.pp - 1) * 2 * lay.vpp * comm.p2p_s(act_bytes / lay.tp, bw, lat)
+    dp_in = job.devices <= hw.scaleup_domain
+    dp_bw, dp_lat = (up_bw, lat_up) if dp_in else (out_bw, lat_out)
+    dense_grads = m.dense_params / (lay.tp * lay.pp) * memory.GRAD_BYTES
+    expert_grads = m.expert_params / (lay.ep * lay.pp) * memory.GRAD_BYTES
+    expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
+    gathers = 1 + (mbs if lay.zero >= 3 else 0)  # ZeRO-3 re-gathers weights for every micro-batch
+    # reduce-scatter gradients once, all-gather weights `gathers` times, for dense and expert weights
+    dp_s = (1 + gathers) * (
+        comm.all_gather_s(dense_grads, lay.dp, dp_bw, dp_lat)
+        + comm.all_gather_s(expert_grads, expert_dp, dp_bw, dp_lat)
+    )
+    dp_exposed = max(0.0, dp_s - compute / mbs * 2 / 3)  # overlapped with the last backward pass
+    ep_s = 0.0
+    if m.moe and lay.ep > 1:
+        send = tokens_mb / lay.tp * m.active_experts * m.hidden * 2.0
+        moe_stage = math.ceil(m.moe_layers / lay.pp)
+        ep_s = (
+            mbs
+            * moe_stage
+            * 4
+            * comm.all_to_all_s(
+                send,
+                lay.ep,
+                up_bw,
+                out_bw or None,
+                hw.scaleup_domain,
+                lat_up if lay.ep <= hw.scaleup_domain else lat_out,
+                m.active_experts,
+            )
+        )
+    comm_s = tp_s + pp_s + dp_exposed + ep_s
+    bd = Breakdown(core.compute_s, core.memory_s, comm_s, bubble, tp_s + pp_s + dp_s + ep_s)
+    return bd, _memory_needed(job, lay)
+
+
+def _pow2_upto(n: int) -> list[int]:
+    return [1 << i for i in range(n.bit_length()) if (1 << i) <= n]
+
+
+def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[TrainLayout]:
+    """Every layout worth trying: TP inside the scale-up domain and dividing the heads, PP up to the layer count,
+    EP dividing the experts and the dp·tp ranks; micro-batch 1-8; selective or full recompute; ZeRO-1 or 3."""
+    tps = [t for t in _pow2_upto(min(hw.scaleup_domain, devices, 64)) if m.heads % t == 0]
+    for tp in tps:
+        for pp in [p for p in _pow2_upto(min(m.layers, devices // tp, 64)) if devices % (tp * p) == 0]:
+            dp = devices // (tp * pp)
+            eps = [e for e in _pow2_upto(min(m.experts, dp * tp)) if m.experts % e == 0] if m.moe else [1]
+            for ep in eps:
+                for mb in (1, 2, 4, 8):
+                    for vpp in (1, 2, 4) if pp > 1 else (1,):
+                        for recompute in ("selective", "full"):
+                            for zero in (1, 3):
+                                yield TrainLayout(tp, pp, dp, ep, mb, vpp, recompute, zero)
+
+
+def _job(m: ModelSpec, hw: Hardware, eff: Efficiency, prec: Precision, devices: int, seq: int, gbt: int) -> _Job:
+    peak_mm = hw.peak(prec.peak)
+    peak_attn = hw.peak("bf16") or peak_mm
+    if peak_mm is None or peak_attn is None:
+        raise ValueError(f"{hw.key} has no {prec.peak} peak in the catalogue")
+    return _Job(
+        m,
+        hw,
+        eff,
+        prec,
+        devices,
+        seq,
+        max(1, gbt // seq),
+        flops.matmul_flops_per_token(m),
+        flops.attention_flops_per_token(m, flops.causal_context(seq)),
+        peak_mm,
+        peak_attn,
+    )
+
+
+def evaluate(job: _Job, lay: TrainLayout) -> TrainEstimate:
+    """The estimate for one layout (feasible or not)."""
+    bd, need = _step(job, lay)
+    capacity = job.hw.memory_bytes * job.eff.memory_usable
+    tokens = job.seqs * job.seq
+    step = bd.total_s
+    model_flops = flops.model_flops_per_token(job.m, job.seq) * tokens
+    peak_mfu = job.hw.peak(job.prec.peak) or job.peak_mm
+    tflops = model_flops / step / job.devices
+    feasible, reason = need <= capacity, ""
+    if not feasible:
+        reason = (
+            f"out of memory: needs {need / GIB:.1f} GiB per device, {capacity / GIB:.1f} GiB usable "
+            f"(short by {(need - capacity) / GIB:.1f} GiB)"
+        )
+    elif job.seqs < lay.dp * lay.micro_batch:
+        feasible, reason = (
+            False,
+            (f"global batch of {job.seqs} sequences is smaller than dp x micro-batch = {lay.dp * lay.micro_batch}"),
+        )
+    return TrainEstimate(
+        feasible,
+        reason,
+        tokens / step,
+        step,
+        tflops / peak_mfu,
+        lay,
+        bd,
+        bd.bound,
+        need / GIB,
+        capacity / GIB,
+        tflops / 1e12,
+        job.devices,
+        job.prec.name,
+        job.seq,
+        tokens,
+    )
+
+
+def search(
+    job: _Job, fixed: TrainLayout | None = None, constraints: Mapping[str, object] | None = None
+) -> TrainEstimate:
+    """The fastest feasible layout (among those matching `constraints`, e.g. {"tp": 8}), or when none fits the
+    least-short one (reported infeasible)."""
+    if fixed is not None:
+        return evaluate(job, fixed)
+    want = dict(constraints or {})
+    best: TrainEstimate | None = None
+    least_short: TrainEstimate | None = None
+    capacity = job.hw.memory_bytes * job.eff.memory_usable
+    for lay in layouts(job.m, job.hw, job.devices):
+        if job.seqs < lay.dp * lay.micro_batch or any(getattr(lay, k) != v for k, v in want.items()):
+            continue
+        need = _memory_needed(job, lay)
+        if need > capacity:
+            if least_short is None or need < least_short.memory_gib * GIB:
+                least_short = evaluate(job, lay)
+            continue
+        bd, _ = _step(job, lay)
+        if best is None or bd.total_s < best.step_time_s:
+            best = evaluate(job, lay)
+    if best is not None:
+        return best
+    if least_short is not None:
+        return least_short
+    return evaluate(job, TrainLayout(dp=job.devices))
