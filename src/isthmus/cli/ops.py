@@ -1,0 +1,82 @@
+"""`isthmus ops`: the operators a model executes, checked against each target's operator registry."""
+
+from __future__ import annotations
+
+import click
+
+from isthmus.cli._common import echo_json, format_option, stderr_console, stdout_console
+from isthmus.errors import ExitCode, InputError
+
+_DTYPES = ("float32", "float16", "bfloat16", "float64")
+
+
+def _shape(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        shape = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError as e:
+        raise InputError(f"--input-shape {text!r} is not a list of integers", hint="e.g. --input-shape 1,128") from e
+    if not shape or any(n <= 0 for n in shape):
+        raise InputError(f"--input-shape {text!r} needs positive sizes", hint="e.g. --input-shape 1,128")
+    return shape
+
+
+@click.command(
+    "ops",
+    epilog="Example: isthmus ops examples/tinygpt/model.py:tiny --target cuda --target ascend-910b --train",
+)
+@click.argument("model", required=False)
+@click.option("--target", "-t", "targets", multiple=True, help="Target to check (repeatable). [default: cuda, "
+              "ascend-910b]")  # fmt: skip
+@click.option("--torch-npu-version", help="torch_npu release whose operator list Ascend targets use [default: newest].")
+@click.option("--input-shape", help="Input shape, e.g. 1,128 (token ids for language models).")
+@click.option("--dtype", type=click.Choice(_DTYPES), help="Cast the model and float inputs to this dtype.")
+@click.option("--train", is_flag=True, help="Also capture backward and an AdamW optimizer step.")
+@click.option("--problems-only", is_flag=True, help="Show only operators that fall back or fail somewhere.")
+@click.option("--list-targets", is_flag=True, help="List the targets and their registries, then exit.")
+@format_option
+def command(
+    model: str | None, targets: tuple[str, ...], torch_npu_version: str | None, input_shape: str | None,
+    dtype: str | None, train: bool, problems_only: bool, list_targets: bool, fmt: str,
+) -> int:  # fmt: skip
+    """List the aten operators MODEL executes (captured on meta tensors: no weights, no memory) and whether
+    each runs natively, decomposed, through a CPU fallback, or not at all on each target.
+
+    MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
+    torch.export .pt2 file. Exit code 1 when any target has fallbacks, failures or dtype problems.
+    """
+    from isthmus.ops.registry import npu_versions
+    from isthmus.ops.targets import get_target
+    from isthmus.ops.targets import list_targets as names
+
+    if list_targets:
+        rows = [(n, get_target(n, torch_npu_version)) for n in names()]
+        if fmt == "json":
+            echo_json({n: {"device_type": p.device_type, "registry": p.registry_source} for n, p in rows}
+                      | {"torch_npu_versions": npu_versions()})  # fmt: skip
+        else:
+            for n, p in rows:
+                click.echo(f"{n:12} {p.description}\n{'':12} {p.registry_source}")
+            click.echo(f"torch_npu registries shipped: {', '.join(npu_versions())}")
+        return int(ExitCode.OK)
+    if not model:
+        raise InputError("missing MODEL", hint="e.g. isthmus ops examples/tinygpt/model.py:tiny")
+    chosen = targets or ("cuda", "ascend-910b")
+    for t in chosen:  # fail fast on a typo, before any model is loaded
+        get_target(t, torch_npu_version)
+    shape = _shape(input_shape)
+
+    import torch
+
+    from isthmus.ops.inventory import inventory
+    from isthmus.ops.render import render_text
+
+    with stderr_console().status(f"capturing the operators of {model} on meta tensors..."):
+        inv = inventory(model, chosen, input_shape=shape, dtype=getattr(torch, dtype) if dtype else None,
+                        train=train, torch_npu_version=torch_npu_version)  # fmt: skip
+    if fmt == "json":
+        echo_json(inv.to_json())
+    else:
+        render_text(inv, stdout_console(), problems_only)
+    return int(ExitCode.FINDINGS if inv.has_problems else ExitCode.OK)

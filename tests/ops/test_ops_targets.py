@@ -1,0 +1,117 @@
+"""Support logic on operators checked by hand in torch's native_functions.yaml and torch_npu's yaml files.
+
+Facts (torch 2.13 native_functions.yaml; torch_npu 2.14.0 / 2.5.1.post1 npu_native_functions_by_codegen.yaml):
+- `_int_mm`: dispatch CPU, CUDA, XPU; absent from torch_npu -> Ascend CPU fallback.
+- `scaled_dot_product_attention`: CompositeImplicit in torch (CUDA picks flash/efficient/cuDNN); listed by torch_npu.
+- `_fused_rms_norm`: CUDA/MPS/XPU kernels + CompositeImplicit; absent from torch_npu.
+- `_scaled_dot_product_flash_attention_for_cpu`: CPU only.
+- `transpose.int`: CompositeExplicit view.
+- `_scaled_mm`: in torch_npu 2.14.0, not in 2.5.1.post1.
+- `cholesky`: CPU/CUDA kernels; absent from torch_npu.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from isthmus.errors import InputError
+from isthmus.ops import get_target, list_targets, npu_versions
+
+
+def test_every_listed_target_loads_with_provenance() -> None:
+    assert set(list_targets()) >= {"cuda", "cuda-sm80", "cuda-sm90", "ascend-910a", "ascend-910b", "ascend-910c"}
+    for name in list_targets():
+        profile = get_target(name)
+        assert profile.name == name
+        assert "sha256" in profile.registry_source
+
+
+@pytest.mark.parametrize(
+    ("target", "op", "status"),
+    [
+        ("cuda", "aten::_int_mm.default", "native"),
+        ("ascend-910b", "aten::_int_mm.default", "fallback"),
+        ("cuda", "aten::add.Tensor", "native"),
+        ("ascend-910b", "aten::add.Tensor", "native"),
+        ("ascend-910b", "aten::scaled_dot_product_attention.default", "native"),
+        ("cuda", "aten::scaled_dot_product_attention.default", "native"),
+        ("cuda", "aten::_fused_rms_norm.default", "native"),
+        ("ascend-910b", "aten::_fused_rms_norm.default", "decomposed"),
+        ("cpu", "aten::_fused_rms_norm.default", "decomposed"),
+        ("cuda", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "unsupported"),
+        ("ascend-910b", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "fallback"),
+        ("cpu", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "native"),
+        ("ascend-910b", "aten::cholesky.default", "fallback"),
+        ("cuda", "aten::transpose.int", "native"),
+    ],
+)
+def test_hand_checked_operators(target: str, op: str, status: str) -> None:
+    assert get_target(target).support(op).status == status
+
+
+def test_sdpa_on_cuda_names_the_fused_kernels() -> None:
+    sup = get_target("cuda").support("aten::scaled_dot_product_attention.default")
+    assert "aten::_scaled_dot_product_flash_attention.default" in sup.via
+
+
+def test_fallback_names_the_cpu_and_suggests_a_replacement() -> None:
+    sup = get_target("ascend-910b").support("aten::_int_mm.default")
+    assert sup.via == ("cpu",) and sup.slow
+    assert sup.suggestion and "npu_quant_matmul" in sup.suggestion
+
+
+def test_decomposition_is_followed_to_a_part_that_falls_back() -> None:
+    decomp = {"_safe_softmax": ("_softmax", "cholesky")}
+    npu = get_target("ascend-910b").support("aten::_safe_softmax.default", decomp)
+    assert npu.status == "fallback" and npu.via == ("aten::cholesky.default",)
+    cuda = get_target("cuda").support("aten::_safe_softmax.default", decomp)
+    assert cuda.status == "decomposed"
+    assert cuda.via == ("aten::_softmax.default", "aten::cholesky.default")
+
+
+def test_packet_takes_the_best_overload_and_spellings_agree() -> None:
+    profile = get_target("ascend-910b")
+    assert profile.support("aten::add").status == "native"
+    assert profile.support("aten.add.Tensor") == profile.support("aten::add.Tensor")
+
+
+def test_support_of_an_op_overload() -> None:
+    import torch
+
+    assert get_target("ascend-910b").support_of(torch.ops.aten._int_mm.default).status == "fallback"
+    assert get_target("cuda").support_of(torch.ops.aten._int_mm.default).status == "native"
+
+
+def test_torch_npu_version_selects_the_registry() -> None:
+    assert {"2.14.0", "2.5.1.post1"} <= set(npu_versions())
+    new = get_target("ascend-910b", "2.14.0")
+    old = get_target("ascend-910b", "2.5.1.post1")
+    assert "2.5.1.post1" in old.registry_source
+    assert new.support("aten::_scaled_mm.default").status == "native"
+    assert old.support("aten::_scaled_mm.default").status == "fallback"
+
+
+def test_unknown_names_suggest_close_ones() -> None:
+    with pytest.raises(InputError, match="ascend-910b"):
+        get_target("ascend910b")
+    with pytest.raises(InputError, match=r"2\.14\.0"):
+        get_target("ascend-910b", "2.14")
+
+
+@pytest.mark.parametrize(
+    ("target", "dtype", "status", "to"),
+    [
+        ("ascend-910a", "bfloat16", "error", None),
+        ("ascend-910b", "bfloat16", "native", None),
+        ("ascend-910b", "float64", "downcast", "float32"),
+        ("ascend-910c", "complex128", "error", None),
+        ("cuda", "float64", "native", None),
+        ("cuda-sm80", "float8_e4m3fn", "error", None),
+        ("cuda-sm90", "float8_e4m3fn", "native", None),
+    ],
+)
+def test_dtype_support(target: str, dtype: str, status: str, to: str | None) -> None:
+    import torch
+
+    sup = get_target(target).dtype_support(getattr(torch, dtype))
+    assert (sup.dtype, sup.status, sup.to) == (dtype, status, to)
