@@ -1,0 +1,216 @@
+"""FLEET.yaml: regions, workloads, hardware offers and planning options, validated with pydantic.
+
+Every error names the field path (``workloads[2].tokens_per_s``) and what to write instead. Names that only the
+catalogue or the performance model know (systems, models) are checked when the plan is built, with the same
+field-path style (see `build.py`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from isthmus.errors import InputError
+
+Effect = Literal["allowed", "licence_required", "case_by_case", "presumption_of_denial", "discouraged", "prohibited"]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO-3166 alpha-2 code, e.g. CN")]
+Precision = Literal["bf16", "fp16", "fp8", "int8", "w8a8", "w4a8", "fp4"]
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Strict):
+    """A market where the company runs hardware, and the legal profile of its entity there."""
+
+    country: Country  # where the hardware sits (the export destination)
+    actor_hq: Country  # headquarters of the operating entity's ultimate parent (the "headquarters rule")
+    state_funded: bool = False  # the site received state funding (China's rule on foreign chips)
+    power_cap_kw: float | None = Field(None, gt=0)  # facility power available to the plan (kW)
+    electricity_usd_per_kwh: float = Field(0.0, ge=0)  # for owned hardware; rental prices include power
+    pue: float = Field(1.3, ge=1.0, le=3.0)  # facility power / IT power, applied to owned hardware's energy
+    data_residency: bool = False  # workloads homed here must run here (e.g. China's PIPL)
+
+
+class _WorkloadBase(_Strict):
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        return (self.precision,) if isinstance(self.precision, str) else tuple(self.precision)
+
+    name: Name
+    region: str  # home region (a key of `regions`)
+    model: str  # a built-in model name or a path to a Hugging Face config.json
+    # acceptable precisions; on each offer the fastest one the hardware supports is used (fp8 on H100, int8 on 910B)
+    precision: Precision | list[Precision] = "bf16"
+    may_run_in: list[str] | None = None  # regions allowed to run it; default: its home region only
+
+
+class ServeWorkload(_WorkloadBase):
+    """An inference service: sustained demand with latency targets."""
+
+    kind: Literal["serve"]
+    tokens_per_s: float | None = Field(None, gt=0)  # output tokens per second at peak
+    requests_per_s: float | None = Field(None, gt=0)  # alternative to tokens_per_s (x output_len)
+    prompt_len: int = Field(gt=0, le=1_048_576)
+    output_len: int = Field(gt=0, le=1_048_576)
+    tpot_ms: float | None = Field(None, gt=0)  # time per output token target
+    ttft_ms: float | None = Field(None, gt=0)  # time to first token target
+    needed_by: dt.date | None = None  # the service must be live by then (checked against lead times)
+
+    @model_validator(mode="after")
+    def _one_demand(self) -> ServeWorkload:
+        if (self.tokens_per_s is None) == (self.requests_per_s is None):
+            raise ValueError("give exactly one of tokens_per_s or requests_per_s")
+        return self
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        if self.tokens_per_s is not None:
+            return self.tokens_per_s
+        return (self.requests_per_s or 0.0) * self.output_len
+
+
+class TrainWorkload(_WorkloadBase):
+    """A training run: a number of tokens to process before a deadline."""
+
+    kind: Literal["train"]
+    tokens: float = Field(gt=0)  # training tokens
+    seq_len: int = Field(4096, gt=0, le=1_048_576)
+    deadline: dt.date
+    start: dt.date | None = None  # earliest start (default: the planning date)
+
+
+Workload = Annotated[ServeWorkload | TrainWorkload, Field(discriminator="kind")]
+
+
+class Offer(_Strict):
+    """Hardware on offer in some regions: rented per hour, or bought (capex) and run (opex)."""
+
+    name: Name
+    system: str  # catalogue system or chip key (a chip counts as a 1-chip unit)
+    regions: list[str] = Field(min_length=1)
+    rent_usd_per_hour: float | None = Field(None, gt=0)  # per unit, all-in (power included)
+    capex_usd: float | None = Field(None, ge=0)  # per unit, paid once
+    opex_usd_per_year: float = Field(0.0, ge=0)  # per unit: support, hosting (energy is added from the region)
+    power_kw: float | None = Field(None, gt=0)  # per unit at the wall; default from the catalogue
+    lead_time_days: int = Field(0, ge=0, le=3650)  # from order to service
+    max_units: int | None = Field(None, ge=0)  # availability limit per region
+    note: str = ""  # where the price comes from
+
+    @model_validator(mode="after")
+    def _one_price(self) -> Offer:
+        if (self.rent_usd_per_hour is None) == (self.capex_usd is None):
+            raise ValueError("give exactly one of rent_usd_per_hour or capex_usd")
+        return self
+
+
+def _default_accept() -> list[Effect]:
+    return ["allowed", "discouraged"]
+
+
+class Policy(_Strict):
+    """How verdicts of the rules engine become yes/no for the planner."""
+
+    accept: list[Effect] = Field(default_factory=_default_accept)  # effects we deploy under
+    check_every_months: int = Field(3, ge=1, le=24)  # rules are re-checked at this step over the horizon
+
+
+class Solver(_Strict):
+    mip_rel_gap: float = Field(0.01, gt=0, lt=1)  # stop within 1 % of the optimum
+    time_limit_s: float = Field(30.0, gt=0, le=3600)
+
+
+class Fleet(_Strict):
+    """The whole FLEET.yaml."""
+
+    version: Literal[1] = 1
+    name: str = "fleet"
+    date: dt.date | None = None  # planning date (rules are evaluated from here); --date overrides
+    horizon_months: int = Field(36, ge=1, le=120)  # hardware is committed for the whole horizon
+    regions: dict[Name, Region] = Field(min_length=1)
+    workloads: list[Workload] = Field(min_length=1)
+    offers: list[Offer] = Field(min_length=1)
+    policy: Policy = Field(default_factory=Policy)
+    solver: Solver = Field(default_factory=Solver)
+
+    @model_validator(mode="after")
+    def _references(self) -> Fleet:
+        _unique("workloads", [w.name for w in self.workloads])
+        _unique("offers", [o.name for o in self.offers])
+        for i, w in enumerate(self.workloads):
+            _known(f"workloads[{i}].region", w.region, self.regions)
+            for j, r in enumerate(w.may_run_in or []):
+                _known(f"workloads[{i}].may_run_in[{j}]", r, self.regions)
+            away = [r for r in (w.may_run_in or []) if r != w.region]
+            if away and self.regions[w.region].data_residency:
+                raise ValueError(
+                    f"workloads[{i}].may_run_in: region {w.region!r} has data_residency, "
+                    f"so {w.name!r} cannot run in {', '.join(away)}"
+                )
+        for i, o in enumerate(self.offers):
+            for j, r in enumerate(o.regions):
+                _known(f"offers[{i}].regions[{j}]", r, self.regions)
+        return self
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise ValueError(f"{what}[{i}].name: duplicate name {n!r}")
+        seen.add(n)
+
+
+def _known(path: str, name: str, regions: dict[str, Region]) -> None:
+    if name not in regions:
+        raise ValueError(f"{path}: unknown region {name!r} (regions: {', '.join(regions)})")
+
+
+def parse_fleet(data: Any, origin: str = "FLEET.yaml") -> Fleet:
+    """Validate already-loaded YAML data; errors name the field path."""
+    if not isinstance(data, dict):
+        raise InputError(f"{origin}: expected a mapping at the top level (regions, workloads, offers)")
+    try:
+        return Fleet.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        path = _loc(err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        where = f"{origin}: {path}: " if path else f"{origin}: "
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise InputError(f"{where}{msg}{more}", hint="see docs/fleet.md for the file format") from e
+
+
+def load_fleet(path: Path) -> Fleet:
+    """Read and validate a FLEET.yaml file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read: {e}", hint="pass the path of a fleet YAML file") from e
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{path}: malformed YAML{line}: {getattr(e, 'problem', e)}") from e
+    return parse_fleet(data, str(path))
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    prev: int | str | None = None
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(prev, int) and part in ("serve", "train"):
+            pass  # the discriminator tag pydantic inserts after a list index
+        else:
+            out += f".{part}" if out else str(part)
+        prev = part
+    return out

@@ -1,0 +1,43 @@
+"""Assess section "fleet": plan the project's fleet file (`[assess] fleet = ...` in isthmus.toml).
+
+Shows cost per region, the chosen systems and the cost of the split as inline SVG charts, with the plan's tables.
+"""
+
+from __future__ import annotations
+
+from isthmus.report.html import esc
+from isthmus.report.model import AssessContext, SectionResult
+
+KEY, TITLE = "fleet", "Fleet plan"
+
+
+def section(ctx: AssessContext) -> SectionResult:
+    """Plan the configured fleet; skipped when the project names none."""
+    path = ctx.project.config.fleet
+    if path is None:
+        return SectionResult(KEY, TITLE, "skipped", 'no fleet file configured ([assess] fleet = "fleet.yaml")')
+    if not path.is_file():
+        return SectionResult(
+            KEY,
+            TITLE,
+            "fail",
+            f"fleet file not found: {path}",
+            html=f"<p>fleet file not found: <code>{esc(path)}</code></p>",
+        )
+    from isthmus.errors import InputError
+    from isthmus.files import atomic_write_json
+    from isthmus.plan.fleet import load_fleet, plan_fleet
+    from isthmus.plan.fleet.html import fragment
+    from isthmus.plan.fleet.render import headline, money
+
+    try:
+        report = plan_fleet(load_fleet(path))
+    except InputError as e:
+        return SectionResult(KEY, TITLE, "fail", f"fleet file rejected: {e}", html=f"<p>{esc(e)}</p>")
+    atomic_write_json(ctx.work_dir / "plan.json", report.to_json())
+    base = report.base
+    if not base.feasible:
+        why = base.infeasibility.text() if base.infeasibility else base.status
+        return SectionResult(KEY, TITLE, "fail", f"no feasible plan: {why}", report.to_json(), fragment(report))
+    split = f"; the split costs {money(report.split.delta_usd)}" if report.split else ""
+    return SectionResult(KEY, TITLE, "pass", headline(base) + split, report.to_json(), fragment(report))

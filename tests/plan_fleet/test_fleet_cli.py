@@ -1,0 +1,105 @@
+"""`isthmus plan` end to end on the example fleet, with the real catalogue, performance model and rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from isthmus.plan.fleet.sweep import load_sweep, run_sweep
+
+
+def test_example_plan_writes_outputs(run_cli: Any, repo_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    code, stdout, _ = run_cli("plan", str(repo_root / "examples/fleet.yaml"), "--out", str(out), "--format", "json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["plan"]["feasible"] and data["plan"]["mip_gap"] <= 0.001
+    on_disk = json.loads((out / "plan.json").read_text())
+    assert on_disk["plan"]["cost_usd"] == data["plan"]["cost_usd"]
+    assert "## Cost of the split" in (out / "plan.md").read_text()
+    assert "<svg" in (out / "plan.html").read_text()
+    regions = {r["region"]: r for r in data["plan"]["regions"]}
+    assert set(regions) == {"us-east", "eu-central", "cn-east"}
+    assert all(r["systems"] for r in regions.values())
+    # every region's cost is the sum of its lines, and the total is the sum of the regions
+    total = sum(r["cost_usd"] for r in regions.values())
+    assert total == pytest.approx(data["plan"]["cost_usd"], rel=1e-6)
+    excluded = {e["offer"]: e for e in data["plan"]["excluded"]}
+    assert excluded["ascend-910b-buy@cn-east"]["kind"] == "rule"
+    assert "US-GP10" in excluded["ascend-910b-buy@cn-east"]["reason"]  # the rule is named, with its id
+
+
+def test_h20_ban_scenario_forces_new_hardware_and_names_the_rule(run_cli: Any, repo_root: Path, tmp_path: Path) -> None:
+    # the example fleet with H100 servers in China made 4x dearer, so that the H20 is the base plan's choice there
+    text = (repo_root / "examples/fleet.yaml").read_text()
+    assert "capex_usd: 375000" in text
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(text.replace("capex_usd: 375000", "capex_usd: 1500000"))
+    scenario = repo_root / "examples/scenario-h20-ban.yaml"
+    code, stdout, _ = run_cli("plan", str(fleet), "--scenario", str(scenario), "--format", "json")
+    assert code == 0
+    data = json.loads(stdout)
+
+    def units(plan: dict[str, Any]) -> dict[str, int]:
+        return {s["offer"]: s["units"] for r in plan["regions"] if r["region"] == "cn-east" for s in r["systems"]}
+
+    base_cn, new_cn = units(data["plan"]), units(data["scenario_plan"])
+    assert base_cn.get("h20-buy", 0) > 0 and new_cn.get("h20-buy", 0) == 0
+    assert new_cn.get("h100-cn-buy", 0) > base_cn.get("h100-cn-buy", 0)  # the ban forces other hardware
+    changes = {(c["region"], c["offer"]) for c in data["scenario_diff"]["changes"]}
+    assert ("cn-east", "h20-buy") in changes
+    (why,) = [e for e in data["scenario_diff"]["newly_excluded"] if e["offer"] == "h20-buy@cn-east"]
+    assert "SCN-H20-BAN-2027" in why["reason"] and "2027-01-01" in why["reason"]
+    assert data["scenario_diff"]["delta_usd"] > 0  # losing an option never makes the optimum cheaper
+
+
+def test_text_output_and_bad_inputs(run_cli: Any, repo_root: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run_cli("plan", str(repo_root / "examples/fleet.yaml"))
+    assert code == 0 and "Cost of the split" in stdout and "[rule]" in stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("regions: [unclosed\n")
+    code, _, err = run_cli("plan", str(bad))
+    assert code == 2 and "malformed YAML" in err
+    bad.write_text((repo_root / "examples/fleet.yaml").read_text().replace("tokens_per_s: 120000", "tokens_per_s: -1"))
+    code, _, err = run_cli("plan", str(bad))
+    assert code == 2 and "workloads[0].tokens_per_s" in err
+    bad.write_text((repo_root / "examples/fleet.yaml").read_text().replace("system: dgx-h100", "system: dgx-h1000"))
+    code, _, err = run_cli("plan", str(bad), "--out", str(tmp_path / "never"))
+    assert code == 2 and "offers[0].system" in err
+    assert not (tmp_path / "never").exists()  # nothing half-written
+    code, _, err = run_cli("plan", str(repo_root / "examples/fleet.yaml"), "--date", "2026-02-30")
+    assert code == 2 and "--date" in err
+
+
+def test_sweep_runs_every_combination(repo_root: Path) -> None:
+    sweep = load_sweep(repo_root / "examples/sweep.yaml")
+    assert len(sweep.runs) == 2 * 3 * 2
+    few = type(sweep)(sweep.runs[:2])
+    results = run_sweep(few, workers=2)
+    assert [r.name for r in results] == [r.name for r in few.runs]
+    assert all(r.feasible for r in results)
+    # the second run only makes B200 dearer: it cannot cost less than the first
+    assert results[1].cost_usd >= results[0].cost_usd
+
+
+def test_ray_missing_is_a_clear_error(run_cli: Any, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, whether or not it is installed
+    code, _, err = run_cli("plan", "--sweep", str(repo_root / "examples/sweep.yaml"), "--ray")
+    assert code == 2 and "ray" in err and "pip install" in err
+
+
+def test_assess_section_has_charts(repo_root: Path, tmp_path: Path) -> None:
+    from isthmus.plan.fleet_section import section
+    from isthmus.project import Project
+    from isthmus.report.model import AssessContext
+
+    project = Project.load(repo_root / "examples/tinygpt")
+    result = section(AssessContext(project, ("cuda",), tmp_path, quick=True))
+    assert result.status == "pass", result.summary
+    assert result.html.count("<svg") == 3  # cost per region, chosen systems, cost of the split
+    assert (tmp_path / "plan.json").is_file()
