@@ -108,6 +108,13 @@ def llm_analysis_predict(c: calibration.Case) -> float:
             kv_cache_dtype_bytes=int(kv_bytes(get_precision(p["precision"]), p.get("kv_dtype"))),
         )
         return p["batch_per_device"] / r["decode_latency"]
+    if c.kind == "batch":  # a closed batch on one instance; llm-analysis has no speculative decoding
+        inst = serve.ServeLayout(**p["instance"])
+        la = _la(m, hw, c, inst.tp, 1, 1, 1)
+        per_gpu = max(1, p["batch"] // inst.tp)
+        r = la.inference(batch_size_per_gpu=per_gpu, seq_len=p["prompt_len"], num_tokens_to_generate=p["output_len"])
+        total = r["prefill_latency"] + p["output_len"] * r["decode_latency"]
+        return per_gpu * inst.tp * p["output_len"] / total / inst.size
     est = calibration_serve(c)
     la = _la(m, hw, c, est.layout.tp, 1, 1, 1)
     batch = max(1, est.batch // est.instances // est.layout.tp)

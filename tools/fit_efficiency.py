@@ -3,10 +3,12 @@
     .venv/bin/python tools/fit_efficiency.py          # fit, print, write src/isthmus/plan/data/efficiency.yaml
     .venv/bin/python tools/fit_efficiency.py --check  # fit and print only
 
-Four fractions per stack (16-bit compute, 8-bit compute, memory bandwidth, network bandwidth) are fitted by least
-squares on log(estimate / measured) over all of that stack's records at once, with a weak prior (weight 0.01 on
-log scale, towards 0.5) that only decides fractions no record constrains. Latencies and the usable-memory fraction
-are fixed priors, not fitted. Leave-one-out: each record is refitted without itself and predicted.
+Four fractions per stack (16-bit compute, 8-bit compute, memory bandwidth, network bandwidth) are fitted by
+bounded least squares on log(estimate / measured) over all of that stack's records at once: a projected
+Levenberg-Marquardt iteration in log space, each fraction kept inside the physically plausible range that
+efficiency.yaml states and argues (`bounds`). A weak prior (weight 0.01 on log scale, towards the geometric middle
+of each range) only decides fractions that no record constrains. Latencies, overlap shares and the usable-memory
+fraction are fixed priors, not fitted. Leave-one-out: each record is refitted without itself and predicted.
 """
 
 from __future__ import annotations
@@ -15,128 +17,122 @@ import argparse
 import datetime as dt
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import yaml
 
 from isthmus.files import atomic_write_text
 from isthmus.plan.perfmodel.calibration import Case, load_cases, predict
-from isthmus.plan.perfmodel.efficiency import Efficiency, efficiency_data
+from isthmus.plan.perfmodel.efficiency import FRACTIONS, Efficiency, efficiency_data, get_efficiency
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "isthmus" / "plan" / "data" / "efficiency.yaml"
-PARAMS = ("compute", "compute_8bit", "memory", "network")
-PRIOR, PRIOR_WEIGHT = 0.5, 0.01
-LO, HI = math.log(0.05), math.log(1.0)
-
-PRIORS = {  # fixed, not fitted; see the header of efficiency.yaml
-    "cuda": {"scaleup_latency_us": 10.0, "scaleout_latency_us": 20.0, "memory_usable": 0.9},
-    "cann": {"scaleup_latency_us": 15.0, "scaleout_latency_us": 30.0, "memory_usable": 0.9},
-}
+PRIOR_WEIGHT = 0.01
+PRIOR_KEYS = ("scaleup_latency_us", "scaleout_latency_us", "memory_usable", "tp_overlap", "overlap_compute_share")
 
 
-def _eff(stack: str, logs: Sequence[float]) -> Efficiency:
-    c, c8, m, n = (math.exp(x) for x in logs)
-    pri = PRIORS[stack]
-    return Efficiency(
-        stack, c, c8, m, n, pri["scaleup_latency_us"] * 1e-6, pri["scaleout_latency_us"] * 1e-6, pri["memory_usable"]
-    )
+class Problem:
+    """One stack's records, bounds and priors, as log-space residuals."""
+
+    def __init__(self, stack: str, cases: Sequence[Case], bounds: dict[str, tuple[float, float]]) -> None:
+        self.stack, self.cases = stack, list(cases)
+        self.base = get_efficiency(stack)  # for the fixed priors
+        self.lo = np.log([bounds[k][0] for k in FRACTIONS])
+        self.hi = np.log([bounds[k][1] for k in FRACTIONS])
+        self.center = (self.lo + self.hi) / 2
+
+    def eff(self, x: np.ndarray) -> Efficiency:
+        c, c8, m, n = (float(v) for v in np.exp(x))
+        return self.base.with_fractions(c, c8, m, n)
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        eff = self.eff(x)
+        data = [math.log(predict(c, eff) / c.measured) for c in self.cases]
+        return np.concatenate([np.array(data), math.sqrt(PRIOR_WEIGHT) * (x - self.center)])
 
 
-def loss(stack: str, cases: Sequence[Case], logs: Sequence[float]) -> float:
-    eff = _eff(stack, logs)
-    err = sum(math.log(predict(c, eff) / c.measured) ** 2 for c in cases)
-    return err + PRIOR_WEIGHT * sum((x - math.log(PRIOR)) ** 2 for x in logs)
-
-
-def _golden(f: Callable[[float], float], lo: float, hi: float, iters: int = 18) -> float:
-    g = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    c, d = b - g * (b - a), a + g * (b - a)
-    fc, fd = f(c), f(d)
+def fit(p: Problem, iters: int = 30) -> np.ndarray:
+    """Projected Levenberg-Marquardt on the log fractions, clipped to the bounds after every step."""
+    x = p.center.copy()
+    r = p.residuals(x)
+    lam, h = 1e-2, 1e-4
     for _ in range(iters):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - g * (b - a)
-            fc = f(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + g * (b - a)
-            fd = f(d)
-    return (a + b) / 2
+        jac = np.empty((r.size, x.size))
+        for j in range(x.size):
+            step = h if x[j] + h <= p.hi[j] else -h
+            xj = x.copy()
+            xj[j] += step
+            jac[:, j] = (p.residuals(xj) - r) / step
+        # fractions pinned at a bound with the gradient pushing outwards are held fixed (active set)
+        grad = jac.T @ r
+        free = ~(((x <= p.lo + 1e-12) & (grad > 0)) | ((x >= p.hi - 1e-12) & (grad < 0)))
+        improved = False
+        for _ in range(8):
+            a = jac[:, free].T @ jac[:, free]
+            delta = np.zeros_like(x)
+            delta[free] = np.linalg.solve(a + lam * np.diag(np.diag(a) + 1e-12), -grad[free])
+            x_new = np.clip(x + delta, p.lo, p.hi)
+            r_new = p.residuals(x_new)
+            if r_new @ r_new < r @ r - 1e-14:
+                x, r, lam, improved = x_new, r_new, max(lam / 3, 1e-6), True
+                break
+            lam *= 10
+        if not improved or np.max(np.abs(delta)) < 1e-5:
+            break
+    return x
 
 
-def fit(stack: str, cases: Sequence[Case], sweeps: int = 4) -> list[float]:
-    """Coordinate descent with golden-section line searches over the log fractions (bounded to [0.05, 1])."""
-    logs = [math.log(PRIOR)] * len(PARAMS)
-    for _ in range(sweeps):
-        for i in range(len(PARAMS)):
-
-            def f(x: float, i: int = i) -> float:
-                trial = list(logs)
-                trial[i] = x
-                return loss(stack, cases, trial)
-
-            logs[i] = _golden(f, LO, HI)
-    return logs
+def _row(c: Case, est: float, loo: float, at_bound: list[str]) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "stack": c.stack,
+        "measured": c.measured,
+        "estimate": round(est, 1),
+        "error": round((est - c.measured) / c.measured, 4),
+        "loo_estimate": round(loo, 1),
+        "loo_error": round((loo - c.measured) / c.measured, 4),
+    } | ({"loo_at_bound": at_bound} if at_bound else {})
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="fit and print, do not write the data file")
     args = ap.parse_args(argv)
+    data = efficiency_data()
+    bounds = {s: {k: (float(v["min"]), float(v["max"])) for k, v in b.items()} for s, b in data["bounds"].items()}
     cases = load_cases()
     stacks: dict[str, dict[str, float]] = {}
-    report: list[dict[str, object]] = []
+    report: list[dict[str, Any]] = []
     for stack in sorted({c.stack for c in cases}):
         mine = [c for c in cases if c.stack == stack]
-        logs = fit(stack, mine)
-        eff = _eff(stack, logs)
-        stacks[stack] = {p: round(math.exp(x), 3) for p, x in zip(PARAMS, logs, strict=True)} | PRIORS[stack]
+        prob = Problem(stack, mine, bounds[stack])
+        x = fit(prob)
+        eff = prob.eff(x)
+        fitted = {k: round(float(v), 3) for k, v in zip(FRACTIONS, np.exp(x), strict=True)}
+        stacks[stack] = fitted | {k: data["stacks"][stack][k] for k in PRIOR_KEYS}
+        pinned = [k for k, v, lo, hi in zip(FRACTIONS, x, prob.lo, prob.hi, strict=True) if v in (lo, hi)]
         for c in mine:
             est = predict(c, eff)
-            rest = [o for o in mine if o.id != c.id]
-            loo = predict(c, _eff(stack, fit(stack, rest, sweeps=3)))
-            report.append(
-                {
-                    "id": c.id,
-                    "stack": stack,
-                    "measured": c.measured,
-                    "estimate": round(est, 1),
-                    "error": round((est - c.measured) / c.measured, 4),
-                    "loo_estimate": round(loo, 1),
-                    "loo_error": round((loo - c.measured) / c.measured, 4),
-                }
-            )
+            sub = Problem(stack, [o for o in mine if o.id != c.id], bounds[stack])
+            xs = fit(sub)
+            loo = predict(c, sub.eff(xs))
+            at = [k for k, v, lo, hi in zip(FRACTIONS, xs, sub.lo, sub.hi, strict=True) if v in (lo, hi)]
+            report.append(_row(c, est, loo, at))
             print(
                 f"{c.id:26s} {stack:5s} measured {c.measured:10.1f}  estimate {est:10.1f} "
                 f"({(est - c.measured) / c.measured:+6.1%})  leave-one-out {loo:10.1f} "
                 f"({(loo - c.measured) / c.measured:+6.1%})",
                 file=sys.stderr,
             )
-        print(f"{stack}: " + ", ".join(f"{k}={v}" for k, v in stacks[stack].items()), file=sys.stderr)
-    stacks["ideal"] = {
-        "compute": 1.0,
-        "compute_8bit": 1.0,
-        "memory": 1.0,
-        "network": 1.0,
-        "scaleup_latency_us": 0.0,
-        "scaleout_latency_us": 0.0,
-        "memory_usable": 1.0,
-    }
+        print(f"{stack}: {fitted}; at a bound: {pinned or 'none'}", file=sys.stderr)
+    stacks["ideal"] = data["stacks"]["ideal"]
     if args.check:
         return 0
-    header = efficiency_data().get("about", {})
-    doc = {
-        "about": header
-        | {
-            "fitted": dt.date.today().isoformat(),
-            "method": "least squares on log(estimate/measured) per stack over all its records, "
-            f"weak prior {PRIOR_WEIGHT} towards {PRIOR}; bounds [0.05, 1]",
-        },
-        "stacks": stacks,
-        "fit": report,
-    }
+    about = dict(data.get("about", {}))
+    about["fitted"] = dt.date.today().isoformat()
+    doc = {"about": about, "bounds": data["bounds"], "stacks": stacks, "fit": report}
     atomic_write_text(OUT, yaml.safe_dump(doc, sort_keys=False, width=110))
     print(f"wrote {OUT}", file=sys.stderr)
     return 0

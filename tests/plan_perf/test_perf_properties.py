@@ -68,7 +68,13 @@ def test_doubling_devices_never_more_than_halves_ttft(model: str, devices: int, 
     m = get_model(model)
     one = estimate_serve(m, "cloudmatrix-384", devices, prompt_len=prompt, output_len=256, tpot_ms=1e6)
     two = estimate_serve(m, "cloudmatrix-384", 2 * devices, prompt_len=prompt, output_len=256, tpot_ms=1e6)
-    assert two.tokens_per_s <= 2 * one.tokens_per_s * (1 + 1e-9) or not one.feasible
+    if not one.feasible or two.tokens_per_s <= 2 * one.tokens_per_s * (1 + 1e-9):
+        return
+    # more than 2x only through memory relief: the smaller group's batch was capped by KV-cache space, and the
+    # larger group holds fewer weights per device (a larger instance), leaving room for a bigger batch per device
+    assert one.limited_by == "memory", (one, two)
+    assert two.weights_gib_per_device < one.weights_gib_per_device
+    assert two.batch / two.devices > one.batch / one.devices
 
 
 def test_train_oom_is_infeasible_with_the_shortfall() -> None:

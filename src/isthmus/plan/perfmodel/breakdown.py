@@ -61,10 +61,14 @@ class Breakdown:
         }
 
 
-def overlapped(compute: Breakdown, comm_s: float) -> Breakdown:
-    """`compute` with `comm_s` of communication hidden behind it as far as it lasts (micro-batch overlap)."""
+def overlapped(compute: Breakdown, comm_s: float, share: float = 0.0) -> Breakdown:
+    """`compute` with `comm_s` of communication hidden behind it as far as it lasts (micro-batch overlap).
+
+    `share`: the fraction of the compute units the communication kernels occupy while they run (SM-driven
+    collectives on GPUs), which slows the overlapped compute: the step is max(busy + share·comm, comm).
+    """
     busy = compute.compute_s + compute.memory_s
-    exposed = max(0.0, comm_s - busy)
+    exposed = max(share * comm_s, comm_s - busy)
     return Breakdown(
         compute.compute_s, compute.memory_s, compute.comm_s + exposed, compute.bubble_s, compute.comm_total_s + comm_s
     )

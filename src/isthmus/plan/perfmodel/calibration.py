@@ -25,7 +25,7 @@ from isthmus.plan.perfmodel.precision import get_precision, kv_bytes
 class Case:
     id: str
     stack: str
-    kind: str  # train | prefill | decode | serve
+    kind: str  # train | prefill | decode | batch | serve
     metric: str
     measured: float
     unit: str
@@ -60,6 +60,16 @@ def predict(case: Case, eff: Efficiency | None = None) -> float:
         )
     if case.kind == "decode":
         return serve.decode_throughput(setup, serve.ServeLayout(**p["instance"]), p["batch_per_device"], p["context"])
+    if case.kind == "batch":
+        return serve.static_batch_throughput(
+            setup,
+            serve.ServeLayout(**p["instance"]),
+            p["batch"],
+            p["prompt_len"],
+            p["output_len"],
+            p.get("spec_tokens", 1),
+            p.get("accepted", 1.0),
+        )
     tpot, ttft = p.get("tpot_ms"), p.get("ttft_ms")
     targets = serve.Targets(
         p["prompt_len"], p["output_len"], tpot / 1e3 if tpot else None, ttft / 1e3 if ttft else None

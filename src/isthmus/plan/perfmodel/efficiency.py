@@ -8,7 +8,7 @@ priors documented in the file. See docs/perfmodel.md for the fit and its leave-o
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -29,18 +29,11 @@ class Efficiency:
     scaleup_latency_s: float  # fixed cost of one collective inside the scale-up domain
     scaleout_latency_s: float  # fixed cost of one collective across the scale-out network
     memory_usable: float  # fraction of HBM the framework can hand to weights, states, activations and KV
+    tp_overlap: float = 0.0  # share of training tensor-parallel communication hidden under GEMMs
+    overlap_compute_share: float = 0.0  # share of the compute units communication kernels hold while overlapped
 
     def with_fractions(self, compute: float, compute_8bit: float, memory: float, network: float) -> Efficiency:
-        return Efficiency(
-            self.stack,
-            compute,
-            compute_8bit,
-            memory,
-            network,
-            self.scaleup_latency_s,
-            self.scaleout_latency_s,
-            self.memory_usable,
-        )
+        return replace(self, compute=compute, compute_8bit=compute_8bit, memory=memory, network=network)
 
     def matmul(self, peak: str) -> float:
         """The compute fraction for matmuls at catalogue precision `peak`."""
@@ -74,4 +67,15 @@ def get_efficiency(stack: str) -> Efficiency:
         scaleup_latency_s=float(entry["scaleup_latency_us"]) * 1e-6,
         scaleout_latency_s=float(entry["scaleout_latency_us"]) * 1e-6,
         memory_usable=float(entry["memory_usable"]),
+        tp_overlap=float(entry.get("tp_overlap", 0.0)),
+        overlap_compute_share=float(entry.get("overlap_compute_share", 0.0)),
     )
+
+
+FRACTIONS = ("compute", "compute_8bit", "memory", "network")
+
+
+def plausible_bounds() -> dict[str, dict[str, tuple[float, float]]]:
+    """Per stack, the physically plausible range of each fitted fraction (`bounds` in efficiency.yaml)."""
+    raw: dict[str, dict[str, dict[str, float]]] = efficiency_data()["bounds"]
+    return {stack: {k: (float(v["min"]), float(v["max"])) for k, v in per.items()} for stack, per in raw.items()}

@@ -144,29 +144,42 @@ def _roofline(s: Setup, mm_flops: float, weight_bytes: float, attn_flops: float,
 
 
 def decode_step(
-    s: Setup, lay: ServeLayout, batch: float, context: float, prefill_tokens: float = 0.0, prompt_len: float = 0.0
+    s: Setup,
+    lay: ServeLayout,
+    batch: float,
+    context: float,
+    prefill_tokens: float = 0.0,
+    prompt_len: float = 0.0,
+    q_tokens: float = 1.0,
 ) -> Breakdown:
     """One decode step of an instance running `batch` sequences at mean `context`, plus `prefill_tokens` of
-    piggybacked prefill (chunked prefill of `prompt_len`-token prompts). Expert all-to-alls are exposed: at decode
-    batch sizes they are latency-bound and sit on the dependency chain attention -> dispatch -> experts -> combine."""
+    piggybacked prefill (chunked prefill of `prompt_len`-token prompts). `q_tokens` > 1: speculative decoding,
+    each sequence verifies that many tokens per step (FLOPs and activations scale, weight and KV reads do not).
+
+    MoE: each local expert's weights are read when at least one of the step's tokens routes to it, expected
+    share 1 - (1 - k/E)^tokens under uniform routing (about min(1, tokens·k/E) experts' worth). Expert all-to-alls
+    are exposed: at decode batch sizes they are latency-bound and sit on the dependency chain attention ->
+    dispatch -> experts -> combine; splitting the batch to overlap them doubles the latency-bound calls."""
     m = s.m
+    tokens = batch * q_tokens + prefill_tokens
     tokens_attn = batch / lay.dp_attn  # sequences whose attention this device's tp group runs
-    touched = 1.0 - (1.0 - m.active_experts / m.experts) ** (batch + prefill_tokens) if m.moe else 1.0
+    touched = 1.0 - (1.0 - m.active_experts / m.experts) ** tokens if m.moe else 1.0
     weights = weight_bytes_per_device(s, lay, touched)
     kv = tokens_attn * context * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
-    mm = (batch + prefill_tokens) * flops.matmul_flops_per_token(m) / lay.size
+    mm = tokens * flops.matmul_flops_per_token(m) / lay.size
     attn = (
-        tokens_attn * flops.attention_flops_per_token(m, context, decode=True)
+        tokens_attn * q_tokens * flops.attention_flops_per_token(m, context, decode=True)
         + prefill_tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len))
     ) / lay.tp
     bd = _roofline(s, mm, weights, attn, kv)
-    tp_s, ep_s = _comm(s, lay, (batch + prefill_tokens) / lay.dp_attn, (batch + prefill_tokens) / lay.size, dedup=False)
+    tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens / lay.size, dedup=False)
     return exposed(bd, tp_s + ep_s)
 
 
 def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_len: float) -> Breakdown:
     """A prefill forward of `tokens_per_device` x instance-size tokens from `prompt_len`-token prompts; expert
-    all-to-alls overlap with compute (two micro-batches, as DeepSeek's and CloudMatrix-Infer's engines do)."""
+    all-to-alls overlap with compute (two micro-batches, as DeepSeek's and CloudMatrix-Infer's engines do), the
+    communication kernels holding the stack's `overlap_compute_share` of the compute units meanwhile."""
     m = s.m
     tokens = tokens_per_device * lay.size
     mm = tokens * flops.matmul_flops_per_token(m) / lay.size
@@ -174,7 +187,7 @@ def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_le
     kv_write = tokens / lay.dp_attn * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
     bd = _roofline(s, mm, weight_bytes_per_device(s, lay), attn, kv_write)
     tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens_per_device, dedup=True)
-    return overlapped(exposed(bd, tp_s), ep_s)
+    return overlapped(exposed(bd, tp_s), ep_s, s.eff.overlap_compute_share)
 
 
 def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[ServeLayout]:
@@ -296,3 +309,27 @@ def decode_throughput(s: Setup, lay: ServeLayout, batch_per_device: float, conte
     """Decode output tokens/s per device for a disaggregated decode instance."""
     batch = batch_per_device * lay.size
     return batch_per_device / decode_step(s, lay, batch, context).total_s
+
+
+def static_batch_throughput(
+    s: Setup,
+    lay: ServeLayout,
+    batch: int,
+    prompt_len: float,
+    output_len: float,
+    spec_tokens: float = 1.0,
+    accepted: float = 1.0,
+) -> float:
+    """Output tokens/s per device of one instance given `batch` requests at once (a closed-loop benchmark whose
+    concurrency equals its request count): prefill every prompt, then decode all sequences together.
+
+    Speculative decoding (`spec_tokens` verified per sequence per step, `accepted` tokens kept on average, both
+    as measured): output_len / accepted target steps, each also running spec_tokens - 1 draft steps of a
+    one-layer draft model (EAGLE-style), costed as 1/layers of a one-token target step.
+    """
+    prefill = prefill_step(s, lay, batch * prompt_len / lay.size, prompt_len).total_s
+    context = prompt_len + output_len / 2
+    target = decode_step(s, lay, batch, context, q_tokens=spec_tokens).total_s
+    draft = (spec_tokens - 1) * decode_step(s, lay, batch, context).total_s / s.m.layers
+    steps = output_len / accepted
+    return batch * output_len / (prefill + steps * (target + draft)) / lay.size

@@ -2,15 +2,21 @@
 
 One step processes `global_batch_tokens`. Per device: matmul and attention FLOPs (flops.py) at the precision's
 peak times the stack's compute efficiency; weight and optimizer traffic at HBM bandwidth; tensor-parallel
-all-reduces (exposed), pipeline sends and bubble ((p-1)/(m·v), Narayanan et al. 2021), data-parallel
-reduce-scatter + all-gather overlapped with the last micro-batch's backward, and expert all-to-alls (exposed).
+collectives, of which the stack's `tp_overlap` share hides behind the GEMMs (sequence-parallel all-gather /
+reduce-scatter split and pipelined with the adjacent GEMMs: Wang et al. 2023, Megatron-Core `--tp-comm-overlap`,
+MindSpeed MC2); pipeline sends and bubble ((p-1)/(m·v), Narayanan et al. 2021); data-parallel gradient
+reduce-scatter overlapped with the last micro-batch's backward and the parameter all-gather with the first
+forward (Megatron distributed optimizer `--overlap-grad-reduce` / `--overlap-param-gather`); expert all-to-alls
+exposed. Activation recomputation is selective (Korthikanti et al. 2022: attention recomputed, FlashAttention)
+by default; where that does not fit, the fewest whole layers per stage are fully recomputed (Megatron
+`--recompute-method block --recompute-num-layers r`), up to every layer ("full").
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from isthmus.plan.perfmodel import comm, flops, memory
@@ -31,14 +37,16 @@ class TrainLayout:
     ep: int = 1
     micro_batch: int = 1  # sequences per micro-batch
     vpp: int = 1  # interleaved virtual stages per device (Narayanan 2021 sec. 2.2.2)
-    recompute: str = "selective"  # "selective" (flash attention only) or "full"
+    recompute: str = "selective"  # "selective" (attention only), "block" (`recompute_layers` per stage) or "full"
     zero: int = 1  # ZeRO stage over dp (1: distributed optimizer, 3: FSDP)
+    recompute_layers: int = 0  # with "block": whole layers per pipeline stage recomputed in the backward pass
 
     def __str__(self) -> str:
+        rc = f"recompute {self.recompute_layers}/stage" if self.recompute == "block" else self.recompute
         return (
             f"TP{self.tp} PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
             + (f" v{self.vpp}" if self.vpp > 1 else "")
-            + f" {self.recompute} ZeRO-{self.zero}"
+            + f" {rc} ZeRO-{self.zero}"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -102,26 +110,58 @@ class _Job:
     peak_attn: float
 
 
-def _memory_needed(job: _Job, lay: TrainLayout) -> float:
+def _recomputed(m: ModelSpec, lay: TrainLayout) -> int:
+    """Whole layers per pipeline stage that are recomputed in the backward pass."""
+    layers_stage = math.ceil(m.layers / lay.pp)
+    if lay.recompute == "full":
+        return layers_stage
+    if lay.recompute == "block":
+        return min(layers_stage, max(0, lay.recompute_layers))
+    return 0
+
+
+def _memory_parts(job: _Job, lay: TrainLayout) -> tuple[float, float, float, float]:
+    """Per device: (weights, gradients, optimizer states and logits; stored activations of one layer for all
+    in-flight micro-batches under selective recomputation; the same when that layer is fully recomputed (its
+    input only); the full activations of one layer for one micro-batch, the working set of a recomputed layer)."""
     m = job.m
     dense_dev = m.dense_params / (lay.tp * lay.pp)
     expert_dev = m.expert_params / (lay.ep * lay.pp)
     expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
     states = memory.training_state_bytes(dense_dev, lay.dp, lay.zero)
     states += memory.training_state_bytes(expert_dev, expert_dp, lay.zero)
-    layers_stage = math.ceil(m.layers / lay.pp)
     moe_share = m.moe_layers / m.layers
     tokens_mb = lay.micro_batch * job.seq
     per_layer = moe_share * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=True) + (
         1 - moe_share
     ) * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=False)
     in_flight = lay.pp  # 1F1B: the first stage holds p micro-batches (Narayanan 2021)
-    if lay.recompute == "full":
-        acts = tokens_mb * (memory.checkpoint_bytes_per_token_layer(m, lay.tp) * layers_stage * in_flight + per_layer)
-    else:
-        acts = tokens_mb * per_layer * layers_stage * in_flight
     logits = tokens_mb * m.vocab / lay.tp * 6.0  # bf16 logits + fp32 softmax on the last stage
-    return states + acts + logits
+    kept = tokens_mb * in_flight * per_layer
+    ckpt = tokens_mb * in_flight * memory.checkpoint_bytes_per_token_layer(m, lay.tp)
+    return states + logits, kept, ckpt, tokens_mb * per_layer
+
+
+def _memory_needed(job: _Job, lay: TrainLayout) -> float:
+    base, kept, ckpt, work = _memory_parts(job, lay)
+    r = _recomputed(job.m, lay)
+    layers_stage = math.ceil(job.m.layers / lay.pp)
+    return base + (layers_stage - r) * kept + r * ckpt + (work if r else 0.0)
+
+
+def fewest_recomputed(job: _Job, lay: TrainLayout, capacity: float) -> TrainLayout | None:
+    """`lay` with the least recomputation that fits `capacity` bytes: selective if it fits, else the fewest
+    whole layers per stage (block), else None when even full recomputation does not fit."""
+    base, kept, ckpt, work = _memory_parts(job, lay)
+    layers_stage = math.ceil(job.m.layers / lay.pp)
+    if base + layers_stage * kept <= capacity:
+        return replace(lay, recompute="selective", recompute_layers=0)
+    if base + layers_stage * ckpt + work > capacity or kept <= ckpt:
+        return None
+    r = max(1, math.ceil((base + layers_stage * kept + work - capacity) / (kept - ckpt)))
+    if r >= layers_stage:
+        return replace(lay, recompute="full", recompute_layers=0)
+    return replace(lay, recompute="block", recompute_layers=r)
 
 
 def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
@@ -129,7 +169,9 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
     m, hw, eff = job.m, job.hw, job.eff
     mbs = math.ceil(job.seqs / (lay.dp * lay.micro_batch))  # micro-batches per replica per step
     tokens_dev = job.seqs * job.seq / job.devices  # work is balanced across all devices
-    fwd = 4.0 if lay.recompute == "full" else 3.0
+    layers_stage = math.ceil(m.layers / lay.pp)
+    recomputed = _recomputed(m, lay) / layers_stage  # share of layers whose forward runs twice
+    fwd = 3.0 + recomputed
     compute = (
         fwd
         * tokens_dev
@@ -143,11 +185,11 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
 
     up_bw, out_bw = hw.scaleup_bw * eff.network, (hw.scaleout_bw or 0.0) * eff.network
     lat_up, lat_out = eff.scaleup_latency_s, eff.scaleout_latency_s
-    layers_stage = math.ceil(m.layers / lay.pp)
     tokens_mb = lay.micro_batch * job.seq
     act_bytes = tokens_mb * m.hidden * 2.0
-    n_tp = 6 if lay.recompute == "full" else 4  # Megatron: 2 fwd + 2 bwd (+2 recomputed fwd) per layer
+    n_tp = 4 + 2 * recomputed  # Megatron: 2 fwd + 2 bwd (+2 recomputed fwd) per layer
     tp_s = mbs * layers_stage * n_tp * comm.all_reduce_s(act_bytes, lay.tp, up_bw, lat_up)
+    tp_exposed = tp_s - min(tp_s * eff.tp_overlap, compute)  # the hidden share runs under the GEMMs
     pp_in = lay.tp * lay.pp <= hw.scaleup_domain
     pp_s = 0.0
     if lay.pp > 1:
@@ -158,13 +200,21 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
     dense_grads = m.dense_params / (lay.tp * lay.pp) * memory.GRAD_BYTES
     expert_grads = m.expert_params / (lay.ep * lay.pp) * memory.GRAD_BYTES
     expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
-    gathers = 1 + (mbs if lay.zero >= 3 else 0)  # ZeRO-3 re-gathers weights for every micro-batch
-    # reduce-scatter gradients once, all-gather weights `gathers` times, for dense and expert weights
-    dp_s = (1 + gathers) * (
-        comm.all_gather_s(dense_grads, lay.dp, dp_bw, dp_lat)
-        + comm.all_gather_s(expert_grads, expert_dp, dp_bw, dp_lat)
+    # one reduce-scatter of the gradients or one all-gather of the weights, dense and expert
+    one = comm.all_gather_s(dense_grads, lay.dp, dp_bw, dp_lat) + comm.all_gather_s(
+        expert_grads, expert_dp, dp_bw, dp_lat
     )
-    dp_exposed = max(0.0, dp_s - compute / mbs * 2 / 3)  # overlapped with the last backward pass
+    per_mb = compute / mbs
+    if lay.zero >= 3:
+        # ZeRO-3 / FSDP: every micro-batch all-gathers the weights for its forward and again for its backward and
+        # reduce-scatters its gradients (3x the data-parallel volume, Rajbhandari 2020), prefetched under its compute
+        dp_s = mbs * 3 * one
+        dp_exposed = mbs * max(0.0, 3 * one - per_mb)
+    else:
+        # gradients reduce-scattered under the last micro-batch's backward, weights all-gathered under the first
+        # forward of the next step (Megatron --overlap-grad-reduce / --overlap-param-gather)
+        dp_s = 2 * one
+        dp_exposed = max(0.0, one - per_mb * 2 / 3) + max(0.0, one - per_mb / 3)
     ep_s = 0.0
     if m.moe and lay.ep > 1:
         send = tokens_mb / lay.tp * m.active_experts * m.hidden * 2.0
@@ -183,7 +233,7 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
                 m.active_experts,
             )
         )
-    comm_s = tp_s + pp_s + dp_exposed + ep_s
+    comm_s = tp_exposed + pp_s + dp_exposed + ep_s
     bd = Breakdown(core.compute_s, core.memory_s, comm_s, bubble, tp_s + pp_s + dp_s + ep_s)
     return bd, _memory_needed(job, lay)
 
@@ -194,7 +244,8 @@ def _pow2_upto(n: int) -> list[int]:
 
 def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[TrainLayout]:
     """Every layout worth trying: TP inside the scale-up domain and dividing the heads, PP up to the layer count,
-    EP dividing the experts and the dp·tp ranks; micro-batch 1-8; selective or full recompute; ZeRO-1 or 3."""
+    EP dividing the experts and the dp·tp ranks; micro-batch 1-8; ZeRO-1, or ZeRO-3 without PP. Recomputation
+    is not enumerated: `search` gives each layout the least that fits (`fewest_recomputed`)."""
     tps = [t for t in _pow2_upto(min(hw.scaleup_domain, devices, 64)) if m.heads % t == 0]
     for tp in tps:
         for pp in [p for p in _pow2_upto(min(m.layers, devices // tp, 64)) if devices % (tp * p) == 0]:
@@ -203,9 +254,8 @@ def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[TrainLayout]:
             for ep in eps:
                 for mb in (1, 2, 4, 8):
                     for vpp in (1, 2, 4) if pp > 1 else (1,):
-                        for recompute in ("selective", "full"):
-                            for zero in (1, 3):
-                                yield TrainLayout(tp, pp, dp, ep, mb, vpp, recompute, zero)
+                        for zero in (1, 3) if pp == 1 else (1,):  # no ZeRO-2/3 with PP (DeepSpeed, Megatron)
+                            yield TrainLayout(tp, pp, dp, ep, mb, vpp, "selective", zero)
 
 
 def _job(m: ModelSpec, hw: Hardware, eff: Efficiency, prec: Precision, devices: int, seq: int, gbt: int) -> _Job:
@@ -279,16 +329,22 @@ def search(
     least_short: TrainEstimate | None = None
     capacity = job.hw.memory_bytes * job.eff.memory_usable
     for lay in layouts(job.m, job.hw, job.devices):
-        if job.seqs < lay.dp * lay.micro_batch or any(getattr(lay, k) != v for k, v in want.items()):
+        if job.seqs < lay.dp * lay.micro_batch:
             continue
-        need = _memory_needed(job, lay)
-        if need > capacity:
+        fit = fewest_recomputed(job, lay, capacity)
+        if fit is None:
+            full = replace(lay, recompute="full")
+            if any(getattr(full, k) != v for k, v in want.items()):
+                continue
+            need = _memory_needed(job, full)
             if least_short is None or need < least_short.memory_gib * GIB:
-                least_short = evaluate(job, lay)
+                least_short = evaluate(job, full)
             continue
-        bd, _ = _step(job, lay)
+        if any(getattr(fit, k) != v for k, v in want.items()):
+            continue
+        bd, _ = _step(job, fit)
         if best is None or bd.total_s < best.step_time_s:
-            best = evaluate(job, lay)
+            best = evaluate(job, fit)
     if best is not None:
         return best
     if least_short is not None:
