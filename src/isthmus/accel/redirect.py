@@ -1,0 +1,98 @@
+"""The machinery under `isthmus run`: reversible attribute patches and device-argument rewriting.
+
+`Patcher` remembers every attribute it replaces and puts each back in reverse order, so leaving the context
+restores torch exactly (including attributes that were inherited rather than set on the object). `RedirectContext`
+bundles the target accelerator, the log and the helpers the rule modules (`rules_*.py`) share.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from isthmus.accel.interface import Accelerator
+from isthmus.accel.redirect_log import Kind, RedirectionLog
+
+_MISSING = object()
+
+
+class Patcher:
+    """Set attributes and undo them all, last first."""
+
+    def __init__(self) -> None:
+        self._undo: list[tuple[Any, str, Any, bool]] = []  # (object, name, previous own value, is a mapping)
+
+    def set(self, obj: Any, name: str, value: Any) -> None:
+        """`setattr(obj, name, value)`, remembering whether `name` was the object's own attribute."""
+        own = vars(obj).get(name, _MISSING) if hasattr(obj, "__dict__") else getattr(obj, name, _MISSING)
+        self._undo.append((obj, name, own, False))
+        setattr(obj, name, value)
+
+    def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
+        """`mapping[key] = value` (used for `sys.modules`)."""
+        self._undo.append((mapping, key, mapping.get(key, _MISSING), True))
+        mapping[key] = value
+
+    def restore(self) -> None:
+        while self._undo:
+            obj, name, old, is_mapping = self._undo.pop()
+            if is_mapping:
+                if old is _MISSING:
+                    obj.pop(name, None)
+                else:
+                    obj[name] = old
+            elif old is _MISSING:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, old)
+
+
+def called_from_library(depth: int = 2) -> bool:
+    """True when the caller `depth` frames up is torch or isthmus itself (they see the real, unredirected API)."""
+    name: str = sys._getframe(depth).f_globals.get("__name__", "")
+    return name.startswith(("torch.", "isthmus.")) or name in ("torch", "isthmus")
+
+
+def is_cuda_device(d: Any) -> bool:
+    """A device argument that names CUDA: "cuda", "cuda:N" or torch.device("cuda", N)."""
+    if isinstance(d, str):
+        return d == "cuda" or d.startswith("cuda:")
+    return isinstance(d, torch.device) and d.type == "cuda"
+
+
+class RedirectContext:
+    """What every rule module gets: the target, the log, the patcher and device mapping."""
+
+    def __init__(self, accelerator: Accelerator, log: RedirectionLog, patcher: Patcher) -> None:
+        self.acc = accelerator
+        self.log = log
+        self.patcher = patcher
+        self.type = accelerator.device_type
+        self.indexed = accelerator.device_type != "cpu"  # the CPU has one device: drop indices
+
+    def map_device(self, d: Any) -> Any:
+        """The target device for a CUDA device argument, in the same form (str, torch.device or int)."""
+        if isinstance(d, int):
+            return d if self.indexed else "cpu"
+        index = d.index if isinstance(d, torch.device) else (int(d[5:]) if d.startswith("cuda:") else None)
+        text = f"{self.type}:{index}" if self.indexed and index is not None else self.type
+        return torch.device(text) if isinstance(d, torch.device) else text
+
+    def hit(self, what: str, to: str, kind: Kind = "redirected") -> None:
+        self.log.hit(what, to, kind)
+
+    def wrap_library_aware(self, original: Callable[..., Any], replacement: Callable[..., Any]) -> Callable[..., Any]:
+        """Call `replacement` from user code, `original` when torch or isthmus itself is the caller."""
+
+        def dispatch(*args: Any, **kwargs: Any) -> Any:
+            if called_from_library():
+                return original(*args, **kwargs)
+            return replacement(*args, **kwargs)
+
+        dispatch.__name__ = getattr(original, "__name__", "redirected")
+        dispatch.__doc__ = getattr(original, "__doc__", None)
+        dispatch.__wrapped__ = original  # type: ignore[attr-defined]
+        return dispatch

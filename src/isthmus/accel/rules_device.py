@@ -1,0 +1,179 @@
+"""Rewrite CUDA device arguments, and only device arguments, to the target device.
+
+Covered: `Tensor.cuda()`, `Module.cuda()`, the device (first positional or `device=`) of `Tensor.to`/`Module.to`,
+`device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `torch.load(map_location=...)`
+(including checkpoints saved on CUDA loaded without one) and `Tensor.pin_memory()` on the CPU target. A string
+anywhere else (a path, a label, a dict key) is never touched, and `torch.device` itself stays the real type:
+a `torch.device("cuda")` object is rewritten where it is consumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from isthmus.accel.redirect import RedirectContext, is_cuda_device
+
+# torch functions whose `device=` keyword places a new tensor
+FACTORIES = (
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "rand",
+    "randn",
+    "randint",
+    "randperm",
+    "arange",
+    "range",
+    "linspace",
+    "logspace",
+    "eye",
+    "tensor",
+    "as_tensor",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "rand_like",
+    "randn_like",
+    "randint_like",
+    "empty_strided",
+    "scalar_tensor",
+    "tril_indices",
+    "triu_indices",
+    "asarray",
+    "sparse_coo_tensor",
+    "frombuffer",
+    "normal",
+    "bartlett_window",
+    "hann_window",
+    "hamming_window",
+    "blackman_window",
+    "kaiser_window",
+)
+TENSOR_NEW = ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor", "new_empty_strided")
+
+
+def _kw_device(ctx: RedirectContext, what: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap `original` so that a CUDA `device=` keyword becomes the target device."""
+    to = f"device={ctx.type}"
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        d = kwargs.get("device")
+        if d is not None and is_cuda_device(d):
+            kwargs["device"] = ctx.map_device(d)
+            ctx.log.hit(what, to)
+        return original(*args, **kwargs)
+
+    call.__name__ = getattr(original, "__name__", "call")
+    call.__doc__ = getattr(original, "__doc__", None)
+    return call
+
+
+def _to(ctx: RedirectContext, owner: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """`.to(...)`: rewrite the device when it is the first positional argument or `device=`."""
+    what, to = f"{owner}.to(cuda)", f"{owner}.to({ctx.type})"
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if args and is_cuda_device(args[0]):
+            args = (ctx.map_device(args[0]), *args[1:])
+            ctx.log.hit(what, to)
+        elif "device" in kwargs and is_cuda_device(kwargs["device"]):
+            kwargs["device"] = ctx.map_device(kwargs["device"])
+            ctx.log.hit(what, to)
+        return original(self, *args, **kwargs)
+
+    return call
+
+
+def _tensor_cuda(ctx: RedirectContext, tensor_to: Callable[..., Any]) -> Callable[..., Any]:
+    to = f"Tensor.to({ctx.type})"
+
+    def cuda(
+        self: torch.Tensor,
+        device: Any = None,
+        non_blocking: bool = False,
+        memory_format: torch.memory_format = torch.preserve_format,
+    ) -> torch.Tensor:
+        ctx.log.hit("Tensor.cuda()", to)
+        target = ctx.map_device(device) if device is not None and ctx.indexed else ctx.type
+        return tensor_to(self, target, non_blocking=non_blocking, memory_format=memory_format)  # type: ignore[no-any-return]
+
+    return cuda
+
+
+def _module_cuda(ctx: RedirectContext, module_to: Callable[..., Any]) -> Callable[..., Any]:
+    to = f"Module.to({ctx.type})"
+
+    def cuda(self: torch.nn.Module, device: Any = None) -> torch.nn.Module:
+        ctx.log.hit("Module.cuda()", to)
+        target = ctx.map_device(device) if device is not None and ctx.indexed else ctx.type
+        return module_to(self, target)  # type: ignore[no-any-return]
+
+    return cuda
+
+
+def _pin_memory(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def pin_memory(self: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        ctx.log.hit("Tensor.pin_memory()", "returns the tensor (no device to pin for)", "no-op")
+        return self
+
+    return pin_memory
+
+
+def _load(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    """torch.load: map CUDA locations (explicit or stored in the checkpoint) to the target."""
+    from torch.serialization import default_restore_location
+
+    def restore(storage: Any, location: str) -> Any:
+        if location.startswith("cuda"):
+            ctx.log.hit("torch.load(CUDA storage)", f"map_location={ctx.type}")
+            return default_restore_location(storage, str(ctx.map_device(location)))  # type: ignore[no-untyped-call]
+        return default_restore_location(storage, location)  # type: ignore[no-untyped-call]
+
+    def load(f: Any, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if map_location is None:
+            map_location = restore
+        elif isinstance(map_location, (str, torch.device)) and is_cuda_device(map_location):
+            ctx.log.hit("torch.load(map_location=cuda)", f"map_location={ctx.type}")
+            map_location = ctx.map_device(map_location)
+        elif isinstance(map_location, dict):
+            mapped = {k: (ctx.map_device(v) if is_cuda_device(v) else v) for k, v in map_location.items()}
+            if mapped != map_location:
+                ctx.log.hit("torch.load(map_location={...: cuda})", f"map_location={ctx.type}")
+            map_location = mapped
+        return original(f, map_location, *args, **kwargs)
+
+    return load
+
+
+def _set_default_device(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def set_default_device(device: Any) -> None:
+        if device is not None and is_cuda_device(device):
+            ctx.log.hit("torch.set_default_device(cuda)", f"set_default_device({ctx.type})")
+            device = ctx.map_device(device)
+        original(device)
+
+    return set_default_device
+
+
+def install(ctx: RedirectContext) -> None:
+    """Patch the device-taking entry points for the duration of the redirection."""
+    p = ctx.patcher
+    tensor_to, module_to = torch.Tensor.to, torch.nn.Module.to
+    p.set(torch.Tensor, "to", _to(ctx, "Tensor", tensor_to))
+    p.set(torch.nn.Module, "to", _to(ctx, "Module", module_to))
+    p.set(torch.Tensor, "cuda", _tensor_cuda(ctx, tensor_to))
+    p.set(torch.nn.Module, "cuda", _module_cuda(ctx, module_to))
+    if not ctx.acc.supports_pin_memory():
+        p.set(torch.Tensor, "pin_memory", _pin_memory(ctx, torch.Tensor.pin_memory))
+    for name in FACTORIES:
+        if hasattr(torch, name):
+            p.set(torch, name, _kw_device(ctx, f"torch.{name}(device=cuda)", getattr(torch, name)))
+    for name in TENSOR_NEW:
+        p.set(torch.Tensor, name, _kw_device(ctx, f"Tensor.{name}(device=cuda)", getattr(torch.Tensor, name)))
+    p.set(torch, "load", _load(ctx, torch.load))
+    p.set(torch, "set_default_device", _set_default_device(ctx, torch.set_default_device))

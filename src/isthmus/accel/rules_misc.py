@@ -1,0 +1,213 @@
+"""Redirect the device-generic APIs that name CUDA in an argument, collectives and backend flags.
+
+- `torch.autocast("cuda")`, `torch.amp.autocast("cuda")`, `torch.amp.GradScaler("cuda")`: subclasses of the real
+  classes (so `isinstance` still holds) that swap the device type.
+- `init_process_group("nccl")` and `new_group(backend="nccl")` use the target's backend (gloo/hccl/xccl); on the
+  CPU target, DDP's `device_ids`/`output_device` and `barrier(device_ids=...)` are dropped (they are GPU-only).
+- `torch.backends.cuda.matmul.*` and `torch.backends.cudnn.*` settings: mapped where the target has the same
+  switch (TF32 -> HF32 on Ascend), otherwise recorded as no-ops and remembered, so the program reads back what it
+  wrote. The SDPA backend switches of `torch.backends.cuda` are recorded as no-ops off CUDA.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from isthmus.accel.redirect import RedirectContext, is_cuda_device
+
+SDP_SWITCHES = (
+    "enable_flash_sdp",
+    "enable_mem_efficient_sdp",
+    "enable_math_sdp",
+    "enable_cudnn_sdp",
+    "sdp_kernel",
+    "preferred_linalg_library",
+    "preferred_blas_library",
+    "preferred_rocm_fa_library",
+)
+
+
+def _autocast_class(ctx: RedirectContext) -> type[Any]:
+    base: type[Any] = torch.amp.autocast_mode.autocast
+    t = ctx.type
+
+    class TargetAutocast(base):  # type: ignore[misc]
+        """torch.autocast whose CUDA device type is swapped for the target's."""
+
+        def __init__(
+            self,
+            device_type: str,
+            dtype: torch.dtype | None = None,
+            enabled: bool = True,
+            cache_enabled: bool | None = None,
+        ) -> None:
+            if device_type == "cuda":
+                ctx.log.hit("torch.autocast('cuda')", f"torch.autocast('{t}')")
+                device_type = t
+                dtype = dtype or torch.float16  # CUDA's autocast default, kept on the target
+            super().__init__(device_type, dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
+
+    return TargetAutocast
+
+
+def _grad_scaler_class(ctx: RedirectContext) -> type[Any]:
+    base: type[Any] = torch.amp.grad_scaler.GradScaler
+    t = ctx.type
+
+    class TargetGradScaler(base):  # type: ignore[misc]
+        """torch.amp.GradScaler whose CUDA device is swapped for the target's."""
+
+        def __init__(self, device: str = "cuda", *args: Any, **kwargs: Any) -> None:
+            if device == "cuda":
+                ctx.log.hit("torch.amp.GradScaler('cuda')", f"GradScaler('{t}')")
+                device = t
+            super().__init__(device, *args, **kwargs)
+
+    return TargetGradScaler
+
+
+def _map_backend(ctx: RedirectContext, backend: Any) -> Any:
+    """'nccl' -> target backend; 'cpu:gloo,cuda:nccl' -> the cuda part retargeted (or dropped on the CPU)."""
+    if not isinstance(backend, str) or "nccl" not in backend:
+        return backend
+    target = ctx.acc.dist_backend
+    if ":" not in backend:
+        ctx.log.hit(f"init_process_group(backend='{backend}')", f"backend='{target}'")
+        return target
+    parts = dict(p.split(":", 1) for p in backend.split(","))
+    cuda = parts.pop("cuda", None)
+    if cuda is not None and ctx.indexed:
+        parts[ctx.type] = target
+    elif "cpu" not in parts:
+        parts["cpu"] = target
+    mapped = ",".join(f"{k}:{v}" for k, v in parts.items())
+    mapped = mapped.split(":", 1)[1] if len(parts) == 1 else mapped
+    ctx.log.hit(f"init_process_group(backend='{backend}')", f"backend='{mapped}'")
+    return mapped
+
+
+def _init_process_group(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def init_process_group(backend: Any = None, *args: Any, **kwargs: Any) -> Any:
+        backend = _map_backend(ctx, backend)
+        if "device_id" in kwargs and is_cuda_device(kwargs["device_id"]):
+            ctx.log.hit("init_process_group(device_id=cuda)", "device_id dropped" if not ctx.indexed else ctx.type)
+            kwargs["device_id"] = ctx.map_device(kwargs["device_id"]) if ctx.indexed else None
+        return original(backend, *args, **kwargs)
+
+    return init_process_group
+
+
+def _new_group(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def new_group(*args: Any, **kwargs: Any) -> Any:
+        if "backend" in kwargs:
+            kwargs["backend"] = _map_backend(ctx, kwargs["backend"])
+        return original(*args, **kwargs)
+
+    return new_group
+
+
+def _drop_device_ids(
+    ctx: RedirectContext, what: str, original: Callable[..., Any], names: tuple[str, ...]
+) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if any(kwargs.get(n) is not None for n in names):
+            ctx.log.hit(what, "dropped (CPU target)", "no-op")
+            for n in names:
+                kwargs.pop(n, None)
+        return original(*args, **kwargs)
+
+    return call
+
+
+def _ddp_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, module: Any, device_ids: Any = None, output_device: Any = None, *a: Any, **k: Any) -> None:
+        if device_ids is not None or output_device is not None:
+            ctx.log.hit("DistributedDataParallel(device_ids=...)", "dropped (CPU target)", "no-op")
+        original(self, module, None, None, *a, **k)
+
+    return __init__
+
+
+class FlagProxy(types.ModuleType):
+    """Stands in for a backend-flag object: reads pass through (or return what the program set), writes go to
+    `on_set` (mapped to the target's switch or recorded as a no-op)."""
+
+    def __init__(self, real: Any, qualname: str, on_set: Callable[[str, Any], bool]) -> None:
+        super().__init__(qualname)
+        object.__setattr__(self, "_real", real)
+        object.__setattr__(self, "_qual", qualname)
+        object.__setattr__(self, "_on_set", on_set)
+        object.__setattr__(self, "_shadow", {})
+
+    def __getattr__(self, name: str) -> Any:
+        shadow = object.__getattribute__(self, "_shadow")
+        if name in shadow:
+            return shadow[name]
+        return getattr(object.__getattribute__(self, "_real"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        qual = object.__getattribute__(self, "_qual")
+        if not object.__getattribute__(self, "_on_set")(f"{qual}.{name}", value):
+            object.__getattribute__(self, "_shadow")[name] = value
+
+
+def _flag_setter(ctx: RedirectContext) -> Callable[[str, Any], bool]:
+    """Apply a backend flag on the target when it has the same switch; return False when recorded as a no-op."""
+    npu_map = {"torch.backends.cuda.matmul.allow_tf32": "matmul", "torch.backends.cudnn.allow_tf32": "conv"}
+
+    def on_set(name: str, value: Any) -> bool:
+        if ctx.type == "npu" and name in npu_map:
+            getattr(ctx.acc.module, npu_map[name]).allow_hf32 = value
+            ctx.log.hit(name, f"torch.npu.{npu_map[name]}.allow_hf32")
+            return False  # also shadowed so the program reads back its value
+        ctx.log.hit(name, f"no-op on {ctx.type} (value remembered)", "no-op")
+        return False
+
+    return on_set
+
+
+def _install_flags(ctx: RedirectContext) -> None:
+    on_set = _flag_setter(ctx)
+    p = ctx.patcher
+    cudnn = FlagProxy(torch.backends.cudnn, "torch.backends.cudnn", on_set)
+    p.set(torch.backends, "cudnn", cudnn)
+    p.set_item(sys.modules, "torch.backends.cudnn", cudnn)  # `import torch.backends.cudnn as cudnn` sees it too
+    p.set(torch.backends.cuda, "matmul", FlagProxy(torch.backends.cuda.matmul, "torch.backends.cuda.matmul", on_set))
+    for name in SDP_SWITCHES:
+        if hasattr(torch.backends.cuda, name):
+            p.set(torch.backends.cuda, name, _sdp_noop(ctx, f"torch.backends.cuda.{name}"))
+
+
+def _sdp_noop(ctx: RedirectContext, what: str) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        ctx.log.hit(what, f"no-op on {ctx.type}", "no-op")
+        return contextlib.nullcontext()
+
+    return call
+
+
+def install(ctx: RedirectContext) -> None:
+    """Patch autocast/GradScaler, collectives and backend flags for the duration of the redirection."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    p = ctx.patcher
+    autocast = _autocast_class(ctx)
+    p.set(torch, "autocast", autocast)
+    p.set(torch.amp, "autocast", autocast)
+    p.set(torch.amp, "GradScaler", _grad_scaler_class(ctx))
+    if ctx.type != "cuda":
+        _install_flags(ctx)
+    if dist.is_available():
+        p.set(dist, "init_process_group", _init_process_group(ctx, dist.init_process_group))
+        p.set(dist, "new_group", _new_group(ctx, dist.new_group))
+        if not ctx.indexed:
+            p.set(dist, "barrier", _drop_device_ids(ctx, "dist.barrier(device_ids=...)", dist.barrier, ("device_ids",)))
+    if not ctx.indexed:
+        p.set(DistributedDataParallel, "__init__", _ddp_init(ctx, DistributedDataParallel.__init__))

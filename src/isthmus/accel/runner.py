@@ -1,0 +1,230 @@
+"""`isthmus run`: execute an unmodified CUDA-style program on another backend and report every redirection.
+
+    with redirect("cpu") as log:           # reversible: leaving the block restores torch exactly
+        ...CUDA-style code...
+    result = run_program("cpu", "train.py", None, ["--steps", "3"], Path("run.json"))
+
+`run_program` runs the script (or `-m module`) as `__main__` with its own argv, writes the JSON report even when the
+program raises or calls `sys.exit`, and returns the program's exit code in `RunResult.exit_code`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import runpy
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from isthmus.accel.redirect_log import Redirection, RedirectionLog
+from isthmus.errors import InputError
+from isthmus.files import atomic_write_json
+
+TARGETS = ("auto", "cpu", "cuda", "npu", "xpu", "mps")
+IS_AVAILABLE_NOTE = (
+    "torch.cuda.is_available() returns True in the program when the target is usable, so the program takes its "
+    "CUDA path and every CUDA call on it is redirected; torch and isthmus internals see the real answer."
+)
+_active = False
+
+
+@contextlib.contextmanager
+def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
+    """Redirect CUDA usage to `target` inside the block; yields the log. Not reentrant.
+
+    Unknown target -> InputError; target stack missing -> NotInstalledError (both exit code 2 in the CLI).
+    """
+    global _active
+    from isthmus import accel
+    from isthmus.accel import rules_cuda, rules_device, rules_misc
+    from isthmus.accel.redirect import Patcher, RedirectContext
+
+    acc = accel.get_accelerator(target)
+    log = RedirectionLog(acc.name)
+    if acc.device_type == "cuda":
+        log.notes.append("the target is CUDA: nothing was redirected")
+        yield log
+        return
+    if _active:
+        raise InputError("a CUDA redirection is already active in this process", hint="do not nest redirect()")
+    log.notes.append(IS_AVAILABLE_NOTE)
+    patcher = Patcher()
+    ctx = RedirectContext(acc, log, patcher)
+    _active = True
+    try:
+        for install in (rules_cuda.install, rules_device.install, rules_misc.install):
+            install(ctx)
+        yield log
+    finally:
+        patcher.restore()
+        _active = False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one `run_program`: the program's exit code and what was redirected."""
+
+    program: str
+    argv: tuple[str, ...]
+    target: str
+    exit_code: int
+    error: str | None  # "ExceptionType: message" when the program raised
+    seconds: float
+    records: tuple[Redirection, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def redirected(self) -> tuple[Redirection, ...]:
+        return tuple(r for r in self.records if r.kind != "unmapped")
+
+    @property
+    def unmapped(self) -> tuple[Redirection, ...]:
+        return tuple(r for r in self.records if r.kind == "unmapped")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": "isthmus-run/1",
+            "program": self.program,
+            "argv": list(self.argv),
+            "target": self.target,
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "redirected": [r.to_json() for r in self.redirected],
+            "unmapped": [r.to_json() for r in self.unmapped],
+            "notes": list(self.notes),
+        }
+
+
+def _check_program(script: str | None, module: str | None) -> str:
+    if (script is None) == (module is None):
+        raise InputError("give a script or -m MODULE (one of them)", hint="isthmus run train.py --steps 3")
+    if script is not None:
+        path = Path(script)
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "no such file"
+            raise InputError(f"{script}: {what}", hint="pass the path of a Python script")
+        return script
+    assert module is not None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as e:
+        raise InputError(f"cannot find module {module!r}: {e}", hint="check the name and sys.path") from e
+    if spec is None:
+        raise InputError(f"no module named {module!r}", hint="check the name, or run from its directory")
+    return f"-m {module}"
+
+
+def _exit_code(code: Any) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints the message and exits 1, like Python
+    return 1
+
+
+@contextlib.contextmanager
+def _program_env(argv0: str, argv: list[str], path0: str) -> Iterator[None]:
+    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    sys.argv = [argv0, *argv]
+    sys.path.insert(0, path0)
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        sys.argv[:] = saved_argv
+        sys.path[:] = saved_path
+        # forget the program's own modules (e.g. its `model.py`), so a later program in this process imports its own
+        for name in set(sys.modules) - before:
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(path0 + os.sep):
+                del sys.modules[name]
+
+
+def run_program(
+    target: str,
+    script: str | None,
+    module: str | None,
+    argv: list[str],
+    report_path: Path | None,
+    contexts: Sequence[Callable[[], contextlib.AbstractContextManager[Any]]] = (),
+) -> RunResult:
+    """Run a script or module as `__main__` under `redirect(target)` plus `contexts` (entered inside it).
+
+    Returns the program's exit code (0, `sys.exit`'s code, 1 on an uncaught exception, 130 on Ctrl-C); the
+    traceback of an uncaught exception goes to stderr. The report is written whatever the outcome.
+    """
+    from isthmus import accel
+
+    accel.get_accelerator(target)  # unknown target or missing stack: fail before anything runs
+    program = _check_program(script, module)
+    log: RedirectionLog | None = None
+    code, error, t0 = 0, None, time.perf_counter()
+    argv0 = str(Path(script).resolve()) if script else module or ""
+    path0 = str(Path(script).resolve().parent) if script else os.getcwd()
+    try:
+        with redirect(target) as log, _program_env(argv0, argv, path0), contextlib.ExitStack() as stack:
+            for make in contexts:
+                stack.enter_context(make())
+            try:
+                if script is not None:
+                    runpy.run_path(script, run_name="__main__")
+                else:
+                    runpy.run_module(module or "", run_name="__main__", alter_sys=True)
+            except SystemExit as e:
+                code = _exit_code(e.code)
+            except KeyboardInterrupt:
+                code, error = 130, "KeyboardInterrupt"
+            except Exception as e:  # the program's own failure: report it like Python would
+                _print_user_traceback(e)
+                code, error = 1, f"{type(e).__name__}: {e}"
+    finally:
+        result = RunResult(
+            program=program,
+            argv=tuple(argv),
+            target=log.target if log else target,
+            exit_code=code,
+            error=error,
+            seconds=time.perf_counter() - t0,
+            records=log.records() if log else (),
+            notes=tuple(log.notes) if log else (),
+        )
+        if report_path is not None and log is not None:
+            atomic_write_json(report_path, result.to_json())
+    return result
+
+
+def _print_user_traceback(e: BaseException) -> None:
+    """Print the traceback from the program's first frame on (without the runner's and runpy's frames)."""
+    tb = e.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename in (__file__,) or tb.tb_frame.f_code.co_filename.startswith("<frozen")
+    ):
+        tb = tb.tb_next
+    traceback.print_exception(type(e), e, tb, file=sys.stderr)
+
+
+def format_text(result: RunResult) -> str:
+    """The human summary printed to stderr at exit."""
+    lines = [
+        f"isthmus run: {result.program} on {result.target}: exit code {result.exit_code}"
+        + (f" ({result.error})" if result.error else "")
+    ]
+    if result.redirected:
+        lines.append(f"redirected ({len(result.redirected)} kinds):")
+        width = max(len(r.what) for r in result.redirected)
+        lines += [f"  {r.what:<{width}}  x{r.count:<5} -> {r.to}   first at {r.first_site}" for r in result.redirected]
+    else:
+        lines.append("redirected: nothing")
+    if result.unmapped:
+        lines.append(f"CUDA-only calls not mapped ({len(result.unmapped)}), passed through unchanged:")
+        lines += [f"  {r.what}  x{r.count}   first at {r.first_site}" for r in result.unmapped]
+    else:
+        lines.append("CUDA-only calls not mapped: none")
+    return "\n".join(lines)

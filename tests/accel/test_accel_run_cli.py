@@ -1,0 +1,124 @@
+"""`isthmus run`: the unmodified CUDA example trains on the CPU with the same losses as the portable version."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LOSS = re.compile(r"^step\s+(\d+) \| loss (\d+\.\d+)", re.M)
+# every kind of CUDA use in examples/tinygpt/train.py (single process, checkpointing on)
+EXPECTED_KINDS = {
+    "torch.cuda.manual_seed_all",
+    "torch.backends.cuda.matmul.allow_tf32",
+    "torch.backends.cudnn.allow_tf32",
+    "torch.backends.cudnn.benchmark",
+    "Module.cuda()",
+    "torch.cuda.amp.GradScaler",
+    "torch.cuda.Event",
+    "Tensor.pin_memory()",
+    "Tensor.cuda()",
+    "torch.cuda.amp.autocast",
+    "torch.cuda.synchronize",
+    "torch.cuda.max_memory_allocated",
+    "torch.cuda.empty_cache",
+    "torch.load(map_location=cuda)",
+}
+
+
+def _losses(text: str) -> list[tuple[str, str]]:
+    return LOSS.findall(text)
+
+
+@pytest.fixture()
+def portable_losses(tinygpt_copy: Path) -> list[tuple[str, str]]:
+    env = {**os.environ, "ISTHMUS_ACCELERATOR": "cpu"}
+    out = subprocess.run(
+        [sys.executable, "train_portable.py", "--steps", "4"],
+        cwd=tinygpt_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return _losses(out)
+
+
+def test_unmodified_train_py_matches_the_portable_training(
+    run_cli,
+    tinygpt_copy: Path,
+    portable_losses: list[tuple[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tinygpt_copy)
+    report = tmp_path / "run.json"
+    code, out, err = run_cli(
+        "run", "--target", "cpu", "--report", str(report), "train.py", "--steps", "4", "--out", "ck"
+    )
+    assert code == 0, err
+    assert len(portable_losses) == 4 and _losses(out) == portable_losses
+    # resume from the checkpoint written above: torch.load(map_location="cuda:0") is redirected
+    code, out2, err = run_cli(
+        "run", "--report", str(report), "train.py", "--steps", "1", "--resume", "ck/ckpt.pt", "--out", "ck2"
+    )
+    assert code == 0, err
+    assert _losses(out2)[0][0] == "4"
+    data = json.loads(report.read_text())
+    first = {r["what"] for r in data["redirected"]}
+    assert first >= EXPECTED_KINDS, EXPECTED_KINDS - first
+    assert data["unmapped"] == [] and data["exit_code"] == 0
+    assert all(r["first"].startswith("train.py:") for r in data["redirected"])
+    assert "redirected (" in err and "torch.cuda.Event" in err
+
+
+def test_failing_programs_keep_their_exit_code_and_still_write_the_report(run_cli, tmp_path: Path) -> None:
+    boom = tmp_path / "boom.py"
+    boom.write_text("import torch\nx = torch.ones(1).cuda()\nraise ValueError('bad data')\n")
+    report = tmp_path / "r.json"
+    code, _, err = run_cli("run", "--report", str(report), str(boom))
+    assert code == 1 and "ValueError: bad data" in err
+    data = json.loads(report.read_text())
+    assert data["error"] == "ValueError: bad data" and data["redirected"][0]["what"] == "Tensor.cuda()"
+    quitter = tmp_path / "quit.py"
+    quitter.write_text("import sys\nprint(sys.argv[1:])\nsys.exit(3)\n")
+    code, out, _ = run_cli("run", "--report", str(report), str(quitter), "--flag", "x")
+    assert code == 3 and "['--flag', 'x']" in out and json.loads(report.read_text())["exit_code"] == 3
+
+
+def test_module_mode(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cudaprog.py").write_text("import torch\nprint(torch.zeros(1, device='cuda').device)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, _ = run_cli("run", "-m", "cudaprog")
+    assert code == 0 and out.strip() == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--target", "tpu", "x.py"), "unknown accelerator 'tpu'"),
+        (("missing_script.py",), "missing_script.py: no such file"),
+        (("-m", "no_such_module_xyz"), "no module named 'no_such_module_xyz'"),
+        ((), "no script given"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(run_cli, args: tuple[str, ...], message: str) -> None:
+    code, _, err = run_cli("run", *args)
+    assert code == 2 and message in err
+
+
+def test_missing_stack_says_what_to_install(run_cli, tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("torch_npu") is not None:
+        pytest.skip("torch_npu is installed here")
+    script = tmp_path / "s.py"
+    script.write_text("pass\n")
+    report = tmp_path / "never.json"
+    code, _, err = run_cli("run", "--target", "npu", "--report", str(report), str(script))
+    assert code == 2 and "pip install torch-npu" in err and not report.exists()
