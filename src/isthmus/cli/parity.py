@@ -1,0 +1,154 @@
+"""`isthmus parity record|compare`: portable activation records and cross-platform comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from isthmus.cli._common import echo_json, format_option, stderr_console
+from isthmus.errors import ExitCode, InputError
+
+
+def _shape(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        dims = tuple(int(d) for d in value.replace("x", ",").split(",") if d.strip())
+    except ValueError:
+        dims = ()
+    if not dims or any(d <= 0 for d in dims):
+        raise click.BadParameter(f"{value!r}: give positive sizes like 1,512")
+    return dims
+
+
+def _run_options(f: Any) -> Any:
+    """Options shared by `record` and the on-the-fly side of `compare`."""
+    f = click.option("--emulate", metavar="TARGET", help="Emulate TARGET's arithmetic (e.g. ascend-910b).")(f)
+    f = click.option("--autocast", metavar="DTYPE", help="Run under torch.autocast in bf16 or fp16.")(f)
+    f = click.option("--dtype", metavar="DTYPE", help="Cast model and float inputs: fp32, bf16, fp16, fp64.")(f)
+    f = click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or npu[:N].")(f)
+    return f
+
+
+@click.group(epilog="Example: isthmus parity record examples/tinygpt/model.py:tiny -o runs/cpu")
+def command() -> None:
+    """Record activations on one platform, compare on another, find the first divergent module."""
+
+
+@command.command(epilog="Example: isthmus parity record examples/tinygpt/model.py:tiny --autocast bf16 -o runs/bf16")
+@click.argument("model")
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Record directory.")
+@click.option("--inputs", type=click.Path(path_type=Path), help="Inputs: a safetensors file (input_0, input_1...).")
+@click.option("--seed", default=0, show_default=True, help="Seed for the model, generated inputs and the run.")
+@click.option("--input-shape", callback=_shape, help="Generate inputs of this shape from --seed (e.g. 1,512).")
+@_run_options
+@click.option("--backward", is_flag=True, help="Also record input and parameter gradients of one backward.")
+@click.option("--full", multiple=True, metavar="PATTERN", help="Keep whole outputs of modules matching this glob.")
+@click.option("--samples", default=4096, show_default=True, help="Elements sampled per tensor.")
+@format_option
+def record(
+    model: str,
+    out: Path,
+    inputs: Path | None,
+    seed: int,
+    input_shape: tuple[int, ...] | None,
+    device: str,
+    dtype: str | None,
+    autocast: str | None,
+    emulate: str | None,
+    backward: bool,
+    full: tuple[str, ...],
+    samples: int,
+    fmt: str,
+) -> int:
+    """Run MODEL once and write a portable record (manifest.json + tensors.safetensors) to --out."""
+    import time
+
+    from isthmus.parity import InputSpec, RecordOptions, record_model, save_record
+
+    if inputs is not None and input_shape is not None:
+        raise InputError("--inputs and --input-shape both given", hint="use one source of inputs")
+    opts = RecordOptions(
+        device=device,
+        dtype=dtype,
+        autocast=autocast,
+        backward=backward,
+        full=full,
+        samples=samples,
+        seed=seed,
+        emulate=emulate,
+    )
+    t0 = time.perf_counter()
+    with stderr_console().status(f"recording {model} on {device}"):
+        rec = record_model(model, InputSpec(file=inputs, shape=input_shape), opts)
+        save_record(rec, out)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    m = rec.manifest
+    info = {
+        "record": str(out),
+        "entries": len(m.entries),
+        "bytes": size,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "weights_sha256": m.model.weights_sha256,
+        "inputs_sha256": m.inputs.sha256,
+        "device": m.run.device,
+        "compute_dtype": m.run.compute_dtype,
+    }
+    if fmt == "json":
+        echo_json(info)
+    else:
+        click.echo(
+            f"recorded {len(m.entries)} tensors of {m.model.name} on {m.run.device} ({m.run.compute_dtype}) "
+            f"-> {out} ({size / 1e6:.2f} MB, {info['seconds']} s)"
+        )
+    return int(ExitCode.OK)
+
+
+@command.command(
+    epilog="Example: isthmus parity compare runs/cpu runs/bf16   "
+    "(or: isthmus parity compare examples/tinygpt/model.py:tiny runs/cpu --device cuda)"
+)
+@click.argument("first")
+@click.argument("second")
+@_run_options
+@click.option("--allow-mismatch", is_flag=True, help="Compare even when weights or inputs differ.")
+@click.option("--save", "save_b", type=click.Path(path_type=Path), help="Keep the on-the-fly record here.")
+@click.option("--all", "show_all", is_flag=True, help="Show every row, not only the failures.")
+@format_option
+def compare(
+    first: str,
+    second: str,
+    device: str,
+    dtype: str | None,
+    autocast: str | None,
+    emulate: str | None,
+    allow_mismatch: bool,
+    save_b: Path | None,
+    show_all: bool,
+    fmt: str,
+) -> int:
+    """Compare RUN_A with RUN_B, or record MODEL on --device with RUN_A's inputs and compare (FIRST SECOND).
+
+    Exit status 1 when any module is outside tolerance or missing, 0 when all pass.
+    """
+    from isthmus.parity import compare as compare_records
+    from isthmus.parity import is_record_dir, load_record, record_against, save_record, text_lines, to_json
+
+    if is_record_dir(Path(first)):
+        a, b = load_record(first), load_record(second)
+        if save_b is not None:
+            raise InputError("--save applies only when recording on the fly (compare MODEL RUN_A)")
+    else:
+        a = load_record(second)
+        with stderr_console().status(f"recording {first} on {device}"):
+            b = record_against(first, a, device=device, dtype=dtype, autocast=autocast, emulate=emulate)
+        if save_b is not None:
+            save_record(b, save_b)
+    result = compare_records(a, b, allow_mismatch=allow_mismatch)
+    if fmt == "json":
+        echo_json(to_json(result))
+    else:
+        click.echo("\n".join(text_lines(result, show_all=show_all)))
+    return int(ExitCode.OK if result.passed else ExitCode.FINDINGS)
