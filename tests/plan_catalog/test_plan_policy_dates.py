@@ -63,6 +63,7 @@ PROBES: dict[str, Probe] = {
     ),
     "US-H20-LICENSING-2025": Probe("h20", "CN", "DE", "export", "presumption_of_denial", "case_by_case"),
     "US-GP10-ASCEND-2025": Probe("ascend-910c", "DE", "DE", "use", "allowed", "prohibited"),
+    "US-GP10-ASCEND-2025-PRC-IN-CN": Probe("ascend-910c", "CN", "CN", "deploy", "allowed", "discouraged"),
     "US-H200-CASE-BY-CASE-2026": Probe("h100-sxm", "CN", "US", "export", "presumption_of_denial", "case_by_case"),
     "US-BONA-FIDE-DC-2026": Probe("h100-sxm", "DE", "US", "use", "allowed", "allowed"),
     "CN-CAC-H20-SUMMONS-2025": Probe("h20", "CN", "CN", "deploy", "presumption_of_denial", "presumption_of_denial"),
@@ -131,3 +132,29 @@ def test_verdict_on_each_side_of_rule_dates(
     assert v.effect == expected, f"{rule_id} {label} {on}: {[(r.id, r.effect) for r in v.rules]}"
     assert (rule_id in {r.id for r in v.rules}) is fires
     assert v.notice.startswith("Not legal advice") and v.data_date == RULES.data_date
+
+
+# GP10 by actor, on 2026-03-01 (hand-written from reading the guidance, the later wording change and MOFCOM's reply):
+# (chip, destination, actor hq, US person, expected effect, rules that decide it)
+GP10_ACTORS = [
+    ("ascend-910c", "CN", "CN", False, "discouraged", {"US-GP10-ASCEND-2025-PRC-IN-CN"}),  # PRC company in China
+    ("ascend-910b2", "HK", "CN", False, "discouraged", {"US-GP10-ASCEND-2025-PRC-IN-CN"}),
+    ("ascend-910c", "CN", "CN", True, "prohibited", {"US-GP10-ASCEND-2025"}),  # a US person inside a PRC group
+    ("ascend-910c", "CN", "US", False, "prohibited", {"US-GP10-ASCEND-2025"}),  # US-headquartered, in China
+    ("ascend-910c", "CN", "DE", False, "prohibited", {"US-GP10-ASCEND-2025"}),  # US-allied group, in China
+    ("ascend-910b2", "DE", "JP", False, "prohibited", {"US-GP10-ASCEND-2025"}),
+    ("ascend-910c", "SG", "CN", False, "prohibited", {"US-GP10-ASCEND-2025"}),  # a PRC group's subsidiary abroad
+    ("ascend-910a", "CN", "US", False, "allowed", set()),  # TSMC-made 2019 part: not listed
+]
+
+
+@pytest.mark.parametrize(("chip", "dest", "hq", "us_person", "expected", "deciding"), GP10_ACTORS)
+def test_gp10_verdict_depends_on_the_actor(
+    chip: str, dest: str, hq: str, us_person: bool, expected: str, deciding: set[str]
+) -> None:
+    v = evaluate(CATALOG, RULES, Question(chip, dest, hq, "deploy", dt.date(2026, 3, 1), False, us_person))
+    assert v.effect == expected and {r.id for r in v.deciding} == deciding
+    assert v.allowed is (expected in ("allowed", "discouraged"))
+    if expected == "discouraged":  # the general reading is still reported, marked as superseded
+        (general,) = [r for r in v.rules if r.id == "US-GP10-ASCEND-2025"]
+        assert general.superseded_by == "US-GP10-ASCEND-2025-PRC-IN-CN"

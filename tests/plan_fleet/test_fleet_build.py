@@ -15,23 +15,46 @@ import pytest
 
 from isthmus.errors import InputError
 from isthmus.plan.fleet import parse_fleet, plan_fleet
+from isthmus.plan.fleet.oracles import FiredRule, RuleAnswer
 
 HOURS = 12 * 730.5
 
 
 @pytest.fixture()
 def planner(kit: Any) -> Any:
-    def run(data: dict[str, Any], scenarios: tuple[Path, ...] = (), split: bool = True) -> Any:
+    def run(data: dict[str, Any], scenarios: tuple[Path, ...] = (), split: bool = True, rules: Any = None) -> Any:
         return plan_fleet(
             parse_fleet(data),
             scenarios=scenarios,
             split=split,
             hardware=kit.hardware(),
             perf=kit.perf(),
-            rules_for=kit.rules,
+            rules_for=rules or kit.rules,
         )
 
     return run
+
+
+def _rules_with(kit: Any, answers: dict[tuple[str, str], tuple[str, str]]) -> Any:
+    """The stub rules, with (chip, country) -> (effect, rule id) answers laid over them."""
+
+    class Rules(kit.rules):  # type: ignore[misc, name-defined]
+        def verdict(self, chip: str, country: str, actor_hq: str, state_funded: bool, on: Any) -> RuleAnswer:
+            if (chip, country) in answers:
+                effect, rid = answers[(chip, country)]
+                return RuleAnswer(effect, (FiredRule(rid, f"rule {rid}", "S98", effect, "R"),))
+            return super().verdict(chip, country, actor_hq, state_funded, on)
+
+    return Rules
+
+
+def _node_c_in_cn(data: dict[str, Any], **offer: Any) -> dict[str, Any]:
+    """China's service without a latency target, and node C (16,000 tok/s for $12/h) offered in China."""
+    data["workloads"][1].pop("tpot_ms")
+    data["offers"].append(
+        {"name": "c", "system": "node-c", "regions": ["us", "cn"], "rent_usd_per_hour": 12.0, **offer}
+    )
+    return data
 
 
 def test_base_plan_matches_hand_arithmetic(kit: Any, planner: Any) -> None:
@@ -129,6 +152,48 @@ def test_identical_workloads_are_merged(kit: Any, planner: Any) -> None:
     assert plan.region("us").lines[0].units == 3  # 24,000 tok/s on 8,000 tok/s units
 
 
+def test_licence_required_needs_a_declared_licence(kit: Any, planner: Any) -> None:
+    # without a licence: node C is out in China, and the reason names the rule and the field to set
+    plan = planner(_node_c_in_cn(kit.fleet()), split=False).base
+    why = {e.offer: e for e in plan.excluded}["c@cn"]
+    assert why.kind == "rule" and "needs a licence" in why.reason and "US-C-LIC" in why.reason
+    assert "offers[2].licence" in why.reason
+    assert [ln.offer for ln in plan.region("cn").lines] == ["a"] and not plan.notes
+    # with the licence declared for China: one node C ($12/h) replaces two node A ($20/h), and the plan says it
+    # relies on that licence
+    plan = planner(_node_c_in_cn(kit.fleet(), licence={"cn": "granted"}), split=False).base
+    assert [(ln.offer, ln.units) for ln in plan.region("cn").lines] == [("c", 1)]
+    assert math.isclose(plan.region("cn").cost_usd, 12.0 * HOURS)
+    (note,) = plan.notes
+    assert (note.offer, note.kind, note.rules) == ("c@cn", "licence", ("US-C-LIC",))
+
+
+@pytest.mark.parametrize("effect", ["presumption_of_denial", "prohibited"])
+def test_denial_and_prohibition_exclude_even_with_a_licence(kit: Any, planner: Any, effect: str) -> None:
+    rules = _rules_with(kit, {("chip-c", "CN"): (effect, "US-C-DENY")})
+    plan = planner(_node_c_in_cn(kit.fleet(), licence="granted"), split=False, rules=rules).base
+    why = {e.offer: e for e in plan.excluded}["c@cn"]
+    assert why.kind == "rule" and "US-C-DENY" in why.reason
+    words = "presumption of denial" if effect == "presumption_of_denial" else "is prohibited"
+    assert words in why.reason
+    assert [ln.offer for ln in plan.region("cn").lines] == ["a"]
+
+
+def test_discouraged_is_used_with_a_warning_unless_the_region_avoids_it(kit: Any, planner: Any) -> None:
+    rules = _rules_with(kit, {("chip-a", "CN"): ("discouraged", "CN-A-DISC")})
+    plan = planner(kit.fleet(), split=False, rules=rules).base
+    assert [(ln.offer, ln.units) for ln in plan.region("cn").lines] == [("a", 2)]
+    (note,) = plan.notes
+    assert (note.offer, note.kind) == ("a@cn", "discouraged") and "CN-A-DISC" in note.text
+    data = kit.fleet()
+    data["regions"]["cn"]["avoid_discouraged"] = True
+    plan = planner(data, split=False, rules=rules).base
+    assert [(ln.offer, ln.units) for ln in plan.region("cn").lines] == [("b", 4)]  # 16,000 / 4,000 tok/s
+    why = {e.offer: e for e in plan.excluded}["a@cn"]
+    assert why.kind == "rule" and "CN-A-DISC" in why.reason and "avoid_discouraged" in why.reason
+    assert [ln.offer for ln in plan.region("us").lines] == ["a"]  # the US region is not affected
+
+
 @pytest.mark.parametrize(
     ("mutate", "needle"),
     [
@@ -140,6 +205,10 @@ def test_identical_workloads_are_merged(kit: Any, planner: Any) -> None:
         (lambda d: d["regions"]["us"].update(country="usa"), "regions.us.country"),
         (lambda d: d["workloads"][1].update(may_run_in=["cn", "us"]), "data_residency"),
         (lambda d: d.update(date="2026-13-01"), "date"),
+        (lambda d: d["offers"][0].update(licence="maybe"), "offers[0].licence"),
+        (lambda d: d["offers"][0].update(licence={"mars": "granted"}), "offers[0].licence.mars"),
+        (lambda d: d.update(policy={"accept": ["case_by_case"]}), "offers[].licence: granted"),
+        (lambda d: d["regions"]["cn"].update(avoid_discouraged="sometimes"), "regions.cn.avoid_discouraged"),
     ],
 )
 def test_bad_input_names_the_field(kit: Any, mutate: Any, needle: str) -> None:

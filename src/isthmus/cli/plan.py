@@ -22,7 +22,8 @@ def _date(value: str | None) -> dt.date | None:
 
 @click.command(
     "plan",
-    epilog="Example: isthmus plan examples/fleet.yaml --scenario examples/scenario-h20-ban.yaml --out build/plan\n\n"
+    epilog="Example: isthmus plan examples/fleet.yaml --scenario examples/scenario-us-gp10-2027.yaml "
+    "--out build/plan\n\n"
     "Example: isthmus plan --sweep examples/sweep.yaml",
 )
 @click.argument("fleet", required=False, type=click.Path(path_type=Path))

@@ -1,6 +1,7 @@
 """Assess section "fleet": plan the project's fleet file (`[assess] fleet = ...` in isthmus.toml).
 
 Shows cost per region, the chosen systems and the cost of the split as inline SVG charts, with the plan's tables.
+The status is "warn" when the plan uses hardware the rules discourage, or relies on a declared licence.
 """
 
 from __future__ import annotations
@@ -40,4 +41,8 @@ def section(ctx: AssessContext) -> SectionResult:
         why = base.infeasibility.text() if base.infeasibility else base.status
         return SectionResult(KEY, TITLE, "fail", f"no feasible plan: {why}", report.to_json(), fragment(report))
     split = f"; the split costs {money(report.split.delta_usd)}" if report.split else ""
-    return SectionResult(KEY, TITLE, "pass", headline(base) + split, report.to_json(), fragment(report))
+    kinds = sorted({n.kind for n in base.notes})
+    warn = f"; {len(base.notes)} compliance warning(s) on planned hardware ({', '.join(kinds)})" if kinds else ""
+    return SectionResult(
+        KEY, TITLE, "warn" if base.notes else "pass", headline(base) + split + warn, report.to_json(), fragment(report)
+    )

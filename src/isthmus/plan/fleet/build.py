@@ -1,7 +1,8 @@
 """Turn a validated `Fleet` into the abstract `Problem` that `milp.py` solves.
 
 For every offer in every region: the cost of one unit over the horizon, its power, and whether the rules let the
-company deploy it there for the whole horizon (checked every `policy.check_every_months`). For every workload and
+company deploy it there for the whole horizon (checked every `policy.check_every_months`; see `verdicts.py` for
+how licences and discouraged verdicts count). For every workload and
 offer: how many units carry the workload in full, from the performance model, or why it cannot (latency target,
 memory, lead time). Identical workloads (same model, shape, targets, region, dates) are merged into one: the program
 only sees their summed demand, which keeps 1,000 workloads tractable.
@@ -15,10 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from isthmus.errors import InputError
-from isthmus.plan.fleet.oracles import FiredRule, Hardware, HardwareOracle, PerfOracle, RulesOracle
+from isthmus.plan.fleet.oracles import Hardware, HardwareOracle, PerfOracle, RulesOracle
 from isthmus.plan.fleet.problem import Column, Offer, Problem, Workload
 from isthmus.plan.fleet.schema import Fleet, ServeWorkload, TrainWorkload
 from isthmus.plan.fleet.schema import Offer as OfferSpec
+from isthmus.plan.fleet.verdicts import Posture, Standing, exclusion_words, standing
 
 HOURS_PER_MONTH = 730.5  # 365.25 days x 24 h / 12
 SERVE_SCALES = (1, 2, 4, 8, 16)  # units per replica tried until the model fits and meets its targets
@@ -36,9 +38,7 @@ class OfferInfo:
     hardware: Hardware
     rented: bool
     lead_time_days: int
-    effect: str  # the most restrictive verdict over the horizon ("allowed" when rules were not checked)
-    fired: tuple[FiredRule, ...]  # rules behind that verdict
-    effect_from: dt.date | None  # first date the verdict applies (None when always allowed)
+    standing: Standing | None  # the rules' answer over the horizon (None when rules were not checked)
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,12 @@ def add_months(d: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise ValueError(f"cannot add {months} months to {d}")
+
+
+def horizon_samples(on: dt.date, months: int, step: int) -> list[dt.date]:
+    """Dates after `on` at which rules are re-checked: every `step` months, and the horizon's last day."""
+    last = add_months(on, months) - dt.timedelta(days=1)
+    return [*(add_months(on, m) for m in range(step, months, step)), last] if last > on else []
 
 
 def build(
@@ -150,8 +156,10 @@ def _offers(
     words: dict[str, str],
 ) -> tuple[list[Offer], list[OfferInfo]]:
     hours = fleet.horizon_months * HOURS_PER_MONTH
+    step = fleet.policy.check_every_months
+    samples = horizon_samples(on, fleet.horizon_months, step)
     offers, infos = [], []
-    for spec in fleet.offers:
+    for i, spec in enumerate(fleet.offers):
         h = hw[spec.name]
         for region in list(fleet.regions) if open_world else spec.regions:
             r = fleet.regions[region]
@@ -162,74 +170,20 @@ def _offers(
                 energy = power * r.pue * hours * r.electricity_usd_per_kwh
                 cost = (spec.capex_usd or 0.0) + spec.opex_usd_per_year * hours / 8766.0 + energy
             key = f"{spec.name}@{region}"
-            effect: str = "allowed"
-            fired: tuple[FiredRule, ...] = ()
-            since: dt.date | None = None
-            if rules is not None and not open_world:
-                effect, fired, since = _verdict(fleet, on, rules, h, region)
+            st: Standing | None = None
             blockers: tuple[str, ...] = ()
-            if effect not in fleet.policy.accept:
-                blockers = (f"compliance:{key}",)
-                words[blockers[0]] = _rule_words(h, region, r.country, effect, fired, since, on)
+            if rules is not None and not open_world:
+                posture = Posture(spec.licensed_in(region), r.avoid_discouraged)
+                st = standing(rules, h, r.country, r.actor_hq, r.state_funded, posture, on, samples)
+                if not st.deployable:
+                    blockers = (f"compliance:{key}",)
+                    field = f"offers[{i}].licence"
+                    words[blockers[0]] = exclusion_words(h, region, r.country, st, on, field)
             if spec.max_units is not None:
                 words[f"quantity:{key}"] = f"availability of {key} (at most {spec.max_units} units)"
             offers.append(Offer(key, region, h.key, cost, power * r.pue, spec.max_units, blockers, h.chips))
-            infos.append(
-                OfferInfo(
-                    spec.name, region, h, spec.rent_usd_per_hour is not None, spec.lead_time_days, effect, fired, since
-                )
-            )
+            infos.append(OfferInfo(spec.name, region, h, spec.rent_usd_per_hour is not None, spec.lead_time_days, st))
     return offers, infos
-
-
-def _verdict(
-    fleet: Fleet, on: dt.date, rules: RulesOracle, h: Hardware, region: str
-) -> tuple[str, tuple[FiredRule, ...], dt.date | None]:
-    """The first verdict over the horizon that the policy does not accept, else the verdict on `on`.
-
-    Rules are sampled every `check_every_months`; a change between two samples is located to the day by bisection.
-    """
-    r = fleet.regions[region]
-
-    def ask(d: dt.date) -> tuple[str, tuple[FiredRule, ...]]:
-        ans = rules.verdict(h.chip, r.country, r.actor_hq, r.state_funded, d)
-        return ans.effect, ans.rules
-
-    first = ask(on)
-    if first[0] not in fleet.policy.accept:
-        return first[0], first[1], on
-    good = on
-    for m in range(fleet.policy.check_every_months, fleet.horizon_months, fleet.policy.check_every_months):
-        d = add_months(on, m)
-        ans = ask(d)
-        if ans[0] in fleet.policy.accept:
-            good = d
-            continue
-        lo, hi = good, d  # lo accepted, hi not: find the first day that is not
-        while (hi - lo).days > 1:
-            mid = lo + dt.timedelta(days=(hi - lo).days // 2)
-            if ask(mid)[0] in fleet.policy.accept:
-                lo = mid
-            else:
-                hi = mid
-        effect, fired = ask(hi)
-        return effect, fired, hi
-    return first[0], first[1], (on if first[1] else None)
-
-
-def _rule_words(
-    h: Hardware,
-    region: str,
-    country: str,
-    effect: str,
-    fired: tuple[FiredRule, ...],
-    since: dt.date | None,
-    on: dt.date,
-) -> str:
-    when = "" if since is None or since <= on else f" from {since}"
-    named = [f for f in fired if f.effect == effect] or list(fired)
-    ids = "; ".join(f"{f.id} ({f.title}; {f.source})" if f.title else f.id for f in named) or "no rule named"
-    return f"{h.name} in {country} ({region}) is {effect.replace('_', ' ')}{when} under {ids}"
 
 
 def _merge(fleet: Fleet) -> list[list[ServeWorkload | TrainWorkload]]:

@@ -15,6 +15,7 @@ from isthmus.plan.fleet.render import (
     SPLIT_HEAD,
     diff_rows,
     headline,
+    note_rows,
     plan_rows,
     region_rows,
     split_rows,
@@ -62,6 +63,11 @@ def fragment(report: Any) -> str:
             table(PLAN_HEAD, plan_rows(base), numeric=(3, 4, 5, 6, 7)),
             "<h3>Regions</h3>",
             table(REGION_HEAD, region_rows(base), numeric=(2, 3, 4)),
+            *(
+                ["<h3>Compliance warnings on planned hardware</h3>", table(["offer", "warning"], note_rows(base))]
+                if base.notes
+                else []
+            ),
             "<h3>Excluded offers</h3>",
             table(["offer", "kind", "why"], [[e.offer, e.kind, e.reason] for e in base.excluded]),
         ]

@@ -38,16 +38,19 @@ class Perf:
 
 @dataclass(frozen=True)
 class FiredRule:
+    """A live rule behind a verdict (enforced and not superseded)."""
+
     id: str
     title: str
     source: str
     effect: str
+    evidence: str = ""  # P | S | R | D | U ("" when unknown)
 
 
 @dataclass(frozen=True)
 class RuleAnswer:
     effect: str  # the verdict's effect ("allowed", "prohibited", ...)
-    rules: tuple[FiredRule, ...]
+    rules: tuple[FiredRule, ...]  # the live rules that fired (each counts: a verdict may carry several effects)
 
 
 class HardwareOracle(Protocol):
@@ -175,9 +178,11 @@ class PolicyRules:
             state_funded=state_funded,
             scenarios=self.scenarios,
         )
+        # rules recorded as not enforced, or superseded by a narrower rule, are reported by `compliance` but never
+        # decide a plan
         fired = tuple(
-            FiredRule(r.id, r.title, ", ".join(r.sources) or r.source, r.effect)
+            FiredRule(r.id, r.title, ", ".join(r.sources) or r.source, r.effect, r.evidence)
             for r in v.rules
-            if r.enforced  # rules recorded as not enforced are reported by `compliance`, but never block a plan
+            if r.enforced and r.superseded_by is None
         )
         return RuleAnswer(str(v.effect), fired)

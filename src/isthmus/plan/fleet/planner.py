@@ -12,6 +12,7 @@ from isthmus.plan.fleet.explain import Exclusion, Infeasibility, explain_exclusi
 from isthmus.plan.fleet.milp import Solution, solve
 from isthmus.plan.fleet.oracles import HardwareOracle, PerfOracle, RulesOracle
 from isthmus.plan.fleet.schema import Fleet
+from isthmus.plan.fleet.verdicts import ComplianceNote, notes_for
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class FleetPlan:
     excluded: tuple[Exclusion, ...]
     infeasibility: Infeasibility | None
     stats: dict[str, float] = field(default_factory=dict)
+    notes: tuple[ComplianceNote, ...] = ()  # warnings on hardware in the plan: discouraged, or under a licence
 
     def region(self, key: str) -> RegionPlan:
         return next(r for r in self.regions if r.region == key)
@@ -104,6 +106,7 @@ class FleetPlan:
             "mip_gap": round(self.gap, 5),
             "regions": [r.to_json() for r in self.regions],
             "excluded": [e.to_json() for e in self.excluded],
+            "warnings": [n.to_json() for n in self.notes],
             "infeasible": None
             if self.infeasibility is None
             else {
@@ -169,7 +172,19 @@ def make_plan(
         excluded,
         None,
         stats,
+        _notes(fleet, built, sol),
     )
+
+
+def _notes(fleet: Fleet, built: Built, sol: Solution) -> tuple[ComplianceNote, ...]:
+    """Warnings on the offers the plan uses: discouraged hardware, licences the plan relies on."""
+    out: list[ComplianceNote] = []
+    for oi, o in enumerate(built.problem.offers):
+        info = built.offers[oi]
+        if sol.units[oi] > 0 and info.standing is not None:
+            country = fleet.regions[o.region].country
+            out += notes_for(o.key, info.hardware, country, info.standing, built.on)
+    return tuple(out)
 
 
 def _regions(fleet: Fleet, built: Built, sol: Solution | None) -> tuple[RegionPlan, ...]:

@@ -64,6 +64,10 @@ def region_rows(plan: FleetPlan) -> list[list[str]]:
     ]
 
 
+def note_rows(plan: FleetPlan) -> list[list[str]]:
+    return [[n.offer, f"[{n.kind}] {n.text}"] for n in plan.notes]
+
+
 def split_rows(split: SplitCost) -> list[list[str]]:
     return [[d.region, money(d.base_usd), money(d.other_usd), money(d.delta_usd)] for d in split.by_region]
 
@@ -119,6 +123,9 @@ def _plan(plan: FleetPlan, console: Any, tab: Any, brief: bool = False) -> None:
     tab("Systems", PLAN_HEAD, plan_rows(plan))
     if not brief:
         tab("Regions", REGION_HEAD, region_rows(plan))
+    if plan.notes:
+        tab("Compliance warnings on planned hardware", ["offer", "warning"], note_rows(plan))
+    if not brief:
         tab("Excluded offers", ["offer", "why"], [[e.offer, f"[{e.kind}] {e.reason}"] for e in plan.excluded])
 
 
@@ -138,6 +145,9 @@ def markdown(report: Any) -> str:
             "",
             *_md_table(REGION_HEAD, region_rows(base)),
             "",
+            *(["## Compliance warnings on planned hardware", ""] if base.notes else []),
+            *(f"- **{n.offer}** ({n.kind}): {n.text}" for n in base.notes),
+            *([""] if base.notes else []),
             "## Excluded offers",
             "",
             *(f"- **{e.offer}** ({e.kind}): {e.reason}" for e in base.excluded),
@@ -159,6 +169,7 @@ def markdown(report: Any) -> str:
             *_md_table(DIFF_HEAD, diff_rows(report.diff)),
             "",
             *(f"- newly excluded **{e.offer}**: {e.reason}" for e in report.diff.newly_excluded),
+            *(f"- warning on **{n.offer}** ({n.kind}): {n.text}" for n in report.scenario.notes),
             "",
         ]
     out.append("_Rule verdicts come from isthmus' dated rule data; they are not legal advice._")

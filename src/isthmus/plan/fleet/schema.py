@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from isthmus.errors import InputError
 
-Effect = Literal["allowed", "licence_required", "case_by_case", "presumption_of_denial", "discouraged", "prohibited"]
+Licence = Literal["granted", "none"]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO-3166 alpha-2 code, e.g. CN")]
 Precision = Literal["bf16", "fp16", "fp8", "int8", "w8a8", "w4a8", "fp4"]
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -36,6 +36,7 @@ class Region(_Strict):
     electricity_usd_per_kwh: float = Field(0.0, ge=0)  # for owned hardware; rental prices include power
     pue: float = Field(1.3, ge=1.0, le=3.0)  # facility power / IT power, applied to owned hardware's energy
     data_residency: bool = False  # workloads homed here must run here (e.g. China's PIPL)
+    avoid_discouraged: bool = False  # exclude hardware the rules mark as discouraged (default: use it, with a warning)
 
 
 class _WorkloadBase(_Strict):
@@ -102,6 +103,10 @@ class Offer(_Strict):
     lead_time_days: int = Field(0, ge=0, le=3650)  # from order to service
     max_units: int | None = Field(None, ge=0)  # availability limit per region
     note: str = ""  # where the price comes from
+    # a licence that verdicts `licence_required` / `case_by_case` ask for is held for this offer: "granted" for
+    # every region of the offer, or per region ({cn-east: granted}). A vendor's export licence that covers the
+    # sale counts. Never unlocks `presumption_of_denial` or `prohibited`.
+    licence: Licence | dict[str, Licence] = "none"
 
     @model_validator(mode="after")
     def _one_price(self) -> Offer:
@@ -109,16 +114,32 @@ class Offer(_Strict):
             raise ValueError("give exactly one of rent_usd_per_hour or capex_usd")
         return self
 
-
-def _default_accept() -> list[Effect]:
-    return ["allowed", "discouraged"]
+    def licensed_in(self, region: str) -> bool:
+        """True when the offer declares the licence as granted for `region`."""
+        if isinstance(self.licence, str):
+            return self.licence == "granted"
+        return self.licence.get(region) == "granted"
 
 
 class Policy(_Strict):
-    """How verdicts of the rules engine become yes/no for the planner."""
+    """How often verdicts are re-checked over the horizon.
 
-    accept: list[Effect] = Field(default_factory=_default_accept)  # effects we deploy under
+    Which verdicts are deployable is fixed (see `verdicts.py`): licences are declared per offer
+    (`offers[].licence`), and a region may exclude discouraged hardware (`regions.<key>.avoid_discouraged`).
+    """
+
     check_every_months: int = Field(3, ge=1, le=24)  # rules are re-checked at this step over the horizon
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_accept(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "accept" in data:
+            raise ValueError(
+                "accept is no longer supported: a planner cannot count on licences nobody holds. Declare a held "
+                "licence on the offer (offers[].licence: granted) and set regions.<key>.avoid_discouraged to "
+                "exclude discouraged hardware"
+            )
+        return data
 
 
 class Solver(_Strict):
@@ -156,6 +177,12 @@ class Fleet(_Strict):
         for i, o in enumerate(self.offers):
             for j, r in enumerate(o.regions):
                 _known(f"offers[{i}].regions[{j}]", r, self.regions)
+            if isinstance(o.licence, dict):
+                for r in o.licence:
+                    if r not in o.regions:
+                        raise ValueError(
+                            f"offers[{i}].licence.{r}: not a region of this offer (regions: {', '.join(o.regions)})"
+                        )
         return self
 
 

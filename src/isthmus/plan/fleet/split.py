@@ -97,7 +97,9 @@ def diff_plans(base: FleetPlan, new: FleetPlan) -> PlanDiff:
     rows = tuple(RegionDelta(r.region, _cost(new, r.region), _cost(base, r.region)) for r in base.regions)
     old_units, new_units = base.units_by_offer(), new.units_by_offer()
     changes = []
-    for key in sorted(set(old_units) | set(new_units)):
+    # an infeasible plan has no units to compare: its explanation says why, not "every unit removed"
+    keys = sorted(set(old_units) | set(new_units)) if base.feasible and new.feasible else []
+    for key in keys:
         a, b = old_units.get(key, 0), new_units.get(key, 0)
         if a != b:
             offer, _, region = key.rpartition("@")
