@@ -4,7 +4,9 @@ Public API (other capabilities use only this):
 - `get_target(name, torch_npu_version=None) -> TargetProfile`, `list_targets()`: device profiles with their
   operator registries (torch's native_functions.yaml, torch_npu's published op lists) and dtype tables;
 - `TargetProfile.support(op) / .support_of(func) -> OpSupport`, `.dtype_support(dtype) -> DtypeSupport`;
-- `inventory(spec, targets, ...) -> Inventory`: capture a model's operators on meta tensors and check them.
+- `inventory(spec, targets, ...) -> Inventory`: capture a model's operators on meta tensors and check them;
+- `emulation(target, strict=..., numerics=...) -> ContextManager[EmulationReport]`: run real computation on the CPU
+  under a target's operator and dtype constraints (raises `EmulationError` in strict mode).
 
 Importing this package does not import torch.
 """
@@ -18,16 +20,21 @@ from isthmus.ops.targets import DtypeSupport, OpSupport, TargetProfile, get_targ
 
 if TYPE_CHECKING:
     from isthmus.ops.capture import Capture, capture_model
+    from isthmus.ops.emulate import EmulationError, emulation
+    from isthmus.ops.emulate_report import EmulationReport
     from isthmus.ops.inventory import Inventory, build_inventory, inventory
 
 __all__ = [
     "Capture",
     "DtypeSupport",
+    "EmulationError",
+    "EmulationReport",
     "Inventory",
     "OpSupport",
     "TargetProfile",
     "build_inventory",
     "capture_model",
+    "emulation",
     "get_target",
     "inventory",
     "key_of",
@@ -42,6 +49,9 @@ _LAZY = {
     "Inventory": "isthmus.ops.inventory",
     "build_inventory": "isthmus.ops.inventory",
     "inventory": "isthmus.ops.inventory",
+    "emulation": "isthmus.ops.emulate",
+    "EmulationError": "isthmus.ops.emulate",
+    "EmulationReport": "isthmus.ops.emulate_report",
 }
 
 

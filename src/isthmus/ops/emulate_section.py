@@ -1,0 +1,73 @@
+"""Assess section "emulate": the project's model, forward + backward + optimizer step, run on the CPU under each
+Ascend target in report mode; lists what would fail, fall back or be slow, with module paths and source lines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from isthmus.report.html import esc, table
+from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+
+if TYPE_CHECKING:
+    from isthmus.ops.emulate_report import EmulationReport
+
+KEY, TITLE = "emulate", "Emulated run"
+
+
+def section(ctx: AssessContext) -> SectionResult:
+    """Emulate every Ascend target of the project (npu device type) on its `[assess] model`."""
+    model = ctx.project.config.model
+    if not model:
+        return SectionResult(KEY, TITLE, "skipped", "no [assess] model in isthmus.toml")
+    from isthmus.files import atomic_write_json
+    from isthmus.ops.emulate import resolve_target
+    from isthmus.ops.emulate_run import emulate_model
+
+    profiles = [resolve_target(t) for t in ctx.targets]
+    npu = [p for p in profiles if p.device_type == "npu"]
+    if not npu:
+        return SectionResult(KEY, TITLE, "skipped", "no Ascend target in the project's targets")
+    file, sep, factory = model.rpartition(":")
+    spec = f"{ctx.project.root / file}:{factory}" if sep and file.endswith(".py") else model
+    status: SectionStatus = "pass"
+    parts: list[str] = []
+    summaries: list[str] = []
+    data: dict[str, object] = {}
+    for profile in npu:
+        outcome = emulate_model(spec, profile, train=True, steps=1)
+        rep = outcome.report
+        data[profile.name] = rep.to_json()
+        atomic_write_json(ctx.work_dir / f"emulate-{profile.name}.json", data[profile.name])
+        if rep.crash or rep.of_kind("unsupported") or any(f.behaviour == "error" for f in rep.findings):
+            status = "fail"
+        elif rep.findings and status == "pass":
+            status = "warn"
+        summaries.append(rep.summary())
+        parts.append(_target_html(rep))
+    return SectionResult(KEY, TITLE, status, "; ".join(summaries), data, "".join(parts))
+
+
+def _target_html(rep: EmulationReport) -> str:
+    head = f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())}</p>"
+    total = rep.total_seconds
+    rows = [
+        [
+            f.kind,
+            f.op,
+            ",".join(f.dtypes),
+            f.behaviour,
+            f"{f.where} [{f.phase}]",
+            f.source,
+            f.count,
+            f"{100 * f.seconds / total:.1f}%" if total > 0 else "-",
+        ]
+        for f in sorted(rep.entries(), key=lambda f: (f.kind == "crash", -f.count))[:40]
+    ]
+    body = table(["kind", "operator", "dtypes", "on the target", "module", "source", "calls", "time"], rows, (6, 7))
+    more = len(rep.entries()) - len(rows)
+    tail = f'<p class="muted">{more} more sites in the JSON report.</p>' if more > 0 else ""
+    note = (
+        '<p class="muted">Run on the host CPU under the target\'s published operator registry and dtype '
+        f"rules (no Ascend hardware): {esc(rep.registry_source)}</p>"
+    )
+    return head + (body if rows else "<p>Nothing would fail, fall back or be slow.</p>") + tail + note
