@@ -1,0 +1,226 @@
+"""`isthmus scan` (find and fix CUDA-only code) and `isthmus rules` (the rule catalogue)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from isthmus.cli._common import echo_json, stderr_console, stdout_console
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+@click.command(
+    "scan",
+    epilog="Example: isthmus scan examples/tinygpt --fix --diff   (then: isthmus scan examples/tinygpt --format sarif)",
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    type=click.Choice(["npu", "cuda", "any"]),
+    default=None,
+    help="Platform to port to (default npu, or [tool.isthmus.scan].target).",
+)
+@click.option("--select", multiple=True, help="Rule codes or prefixes to run (comma-separated), e.g. IST1,IST401.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip (comma-separated).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or SARIF 2.1.0 for machines (on stdout).",
+)
+@click.option("--fix", is_flag=True, help="Apply safe fixes (they cannot change behaviour on CUDA) in place.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff, also apply fixes that may change behaviour.")
+@click.option("--diff", is_flag=True, help="Show the fixes as a unified diff (without --fix: write nothing).")
+@click.option("--explain", "explain", metavar="CODE", help="Explain one rule (with bad/good examples) and exit.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of each finding.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default error).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="pyproject.toml to read [tool.isthmus.scan] from (default: the nearest one).",
+)
+@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
+def command(
+    paths: tuple[Path, ...],
+    target: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fmt: str,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    explain: str | None,
+    statistics: bool,
+    exit_zero: bool,
+    fail_on: str | None,
+    config_path: Path | None,
+    jobs: int,
+) -> int:
+    """Find CUDA-only code (and fix it with --fix): Python, requirements, launch scripts, CUDA sources."""
+    from isthmus.errors import InputError
+    from isthmus.scan import ScanOptions, fix_file, get_rule, load_config, to_json, to_sarif
+
+    if explain:
+        rule = get_rule(explain)
+        if rule is None:
+            raise InputError(f"unknown rule code {explain!r}", hint="list them with: isthmus rules")
+        click.echo(
+            f"{rule.code} {rule.name} [{rule.category}, {rule.severity}, "
+            f"{'fixable' if rule.fixable() else 'no fix'}]\n\n{rule.explain()}"
+        )
+        return 0
+    paths = paths or (Path("."),)
+    for p in paths:
+        if not p.exists() and not p.is_symlink():
+            raise InputError(f"{p}: no such file or directory", hint="pass files or directories to scan")
+    cfg = load_config(paths[0], config_path)
+    options = ScanOptions(
+        target=target or cfg.target or "npu",  # type: ignore[arg-type]
+        select=_split(select) or cfg.select or ("ALL",),
+        ignore=_split(ignore) + cfg.ignore,
+        per_file_ignores=cfg.per_file_ignores,
+        exclude=cfg.exclude,
+        root=str(cfg.root or (paths[0] if paths[0].is_dir() else paths[0].parent)),
+        jobs=jobs,
+    )
+    _check_codes(options.select + options.ignore)
+    result = _run(paths, options)
+    err = stderr_console()
+    if fix or diff:
+        fixed = 0
+        root = Path(options.root)
+        files = sorted({f.path for f in result.findings if f.fix and (f.fix.safe or unsafe_fixes)})
+        for rel in files:
+            full = root / rel
+            fr = fix_file(str(full), rel, options, unsafe=unsafe_fixes, write=fix)
+            if fr.error:
+                err.print(f"[yellow]{rel}: {fr.error}[/]")
+            elif fr.changed:
+                fixed += len(fr.applied)
+                if diff:
+                    click.echo(fr.diff(), nl=False)
+        verb = "fixed" if fix else "would fix"
+        err.print(f"{verb} {fixed} finding(s) in {len(files)} file(s)", soft_wrap=True)
+        if fix:
+            result = _run(paths, options)
+        elif diff:
+            return 0
+    threshold = fail_on or cfg.fail_on or "error"
+    if fmt == "json":
+        echo_json(to_json(result))
+    elif fmt == "sarif":
+        click.echo(json.dumps(to_sarif(result), indent=2))
+    elif statistics:
+        _print_statistics(result)
+    else:
+        _print_text(result)
+    _print_summary(result, err)
+    failing = result.at_or_above(threshold)
+    return 0 if exit_zero or not failing else 1
+
+
+def _check_codes(codes: tuple[str, ...]) -> None:
+    from isthmus.errors import InputError
+    from isthmus.scan import all_rules
+
+    known = [r.code for r in all_rules()]
+    for c in codes:
+        if c != "ALL" and not any(k.startswith(c) for k in known):
+            raise InputError(f"unknown rule code {c!r}", hint="use codes from `isthmus rules` (IST101...) or ALL")
+
+
+def _run(paths: tuple[Path, ...], options: Any) -> Any:
+    from rich.progress import Progress
+
+    from isthmus.scan import scan
+
+    with Progress(console=stderr_console(), transient=True) as progress:
+        task = progress.add_task("scanning", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return scan([str(p) for p in paths], options, on_progress)
+
+
+def _print_text(result: Any) -> None:
+    for f in sorted(result.findings, key=lambda f: (f.path, f.line, f.column, f.code)):
+        mark = " [fixable]" if f.fix and f.fix.safe else " [unsafe fix]" if f.fix else ""
+        click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.severity}: {f.message}{mark}")
+
+
+def _print_statistics(result: Any) -> None:
+    from collections import Counter
+
+    from rich.table import Table
+
+    from isthmus.scan import get_rule
+
+    counts = Counter(f.code for f in result.findings)
+    fixable = Counter(f.code for f in result.findings if f.fix)
+    table = Table("count", "code", "rule", "severity", "fixable")
+    for code, n in counts.most_common():
+        rule = get_rule(code)
+        table.add_row(str(n), code, rule.name if rule else "", rule.severity if rule else "", str(fixable[code]))
+    stdout_console().print(table)
+
+
+def _print_summary(result: Any, err: Any) -> None:
+    for r in result.errors:
+        err.print(f"[yellow]{r.path}: {r.error}[/]", markup=True, highlight=False)
+    e, w, i = (result.count(s) for s in ("error", "warning", "info"))
+    fixable = sum(1 for f in result.findings if f.fix and f.fix.safe)
+    err.print(
+        f"{len(result.files)} files, {result.lines:,} lines in {result.seconds:.2f} s: "
+        f"{e} error(s), {w} warning(s), {i} info; {fixable} fixable with --fix"
+        + (f"; {len(result.errors)} file(s) not scanned" if result.errors else ""),
+        soft_wrap=True,
+    )
+
+
+@click.command("rules", epilog="Example: isthmus rules --category device   (details: isthmus scan --explain IST101)")
+@click.option("--category", default=None, help="Only this category (device, memory, amp, distributed, ...).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(category: str | None, fmt: str) -> int:
+    """List the scan rules: code, name, category, severity, whether --fix can fix it."""
+    from isthmus.scan import all_rules
+
+    selected = [r for r in all_rules() if category is None or r.category == category]
+    if fmt == "json":
+        echo_json(
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "category": r.category,
+                    "severity": r.severity,
+                    "fixable": r.fixable(),
+                    "message": r.message,
+                    "summary": r.summary(),
+                }
+                for r in selected
+            ]
+        )
+        return 0
+    from rich.table import Table
+
+    table = Table("code", "name", "category", "severity", "fix", "what it flags")
+    for r in selected:
+        table.add_row(r.code, r.name, r.category, r.severity, "yes" if r.fixable() else "", r.summary())
+    stdout_console().print(table)
+    return 0

@@ -1,0 +1,40 @@
+"""`isthmus scan`: find (and fix) CUDA-only code in a repository, precisely and fast.
+
+Public API:
+- `scan(paths, options) -> ScanResult`, `scan_source(source, path, options) -> FileResult`, `ScanOptions`;
+- `fix_file(path, rel, options, unsafe, write) -> FixResult`, `fix_source(...)`;
+- `all_rules()`, `get_rule(code)`: the rule classes (code, category, severity, message, explain(), cases);
+- `to_json(result)`, `to_sarif(result)`; `load_config(start)` for `[tool.isthmus.scan]`.
+
+Importing this package does not import torch.
+"""
+
+from __future__ import annotations
+
+from isthmus.scan.config import ScanConfig, load_config
+from isthmus.scan.engine import ScanOptions, scan, scan_source, selected_rules
+from isthmus.scan.fixer import FixResult, fix_file, fix_source
+from isthmus.scan.model import Edit, FileResult, Finding, Fix, ScanResult
+from isthmus.scan.output import to_json, to_sarif
+from isthmus.scan.rules import all_rules, get_rule
+
+__all__ = [
+    "Edit",
+    "FileResult",
+    "Finding",
+    "Fix",
+    "FixResult",
+    "ScanConfig",
+    "ScanOptions",
+    "ScanResult",
+    "all_rules",
+    "fix_file",
+    "fix_source",
+    "get_rule",
+    "load_config",
+    "scan",
+    "scan_source",
+    "selected_rules",
+    "to_json",
+    "to_sarif",
+]
