@@ -16,8 +16,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_report_renders_without_console_errors(run_cli, tinygpt_dir: Path, tmp_path: Path, repo_root: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency")
     out = tmp_path / "assess"
-    code, _, err = run_cli("assess", str(tinygpt_dir), "--out", str(out), "--quick", "--only", "environment",
-                           "--only", "inventory")
+    code, _, err = run_cli(
+        "assess", str(tinygpt_dir), "--out", str(out), "--quick", "--only", "environment", "--only", "inventory"
+    )
     assert code == 0, err
     expected = [s["key"] for s in __import__("json").loads((out / "report.json").read_text())["sections"]]
 
@@ -25,14 +26,22 @@ def test_report_renders_without_console_errors(run_cli, tinygpt_dir: Path, tmp_p
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on("request", lambda r: problems.append(f"network request {r.url}") if not r.url.startswith(
-            ("file:", "data:")) else None)
+        page.on(
+            "request",
+            lambda r: problems.append(f"network request {r.url}") if not r.url.startswith(("file:", "data:")) else None,
+        )
         page.goto((out / "report.html").as_uri())
         present = page.eval_on_selector_all("section[id^=sec-]", "els => els.map(e => e.id)")
         heights = page.eval_on_selector_all("section[id^=sec-]", "els => els.map(e => e.offsetHeight)")
