@@ -156,11 +156,13 @@ def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
 
     try:
         config = transformers.AutoConfig.from_pretrained(str(path), local_files_only=True)
+        causal_lm: Any = transformers.AutoModelForCausalLM  # untyped in some transformers releases
+        base: Any = transformers.AutoModel
         with torch.device(device):
             try:
-                module = transformers.AutoModelForCausalLM.from_config(config)
+                module = causal_lm.from_config(config)
             except ValueError:
-                module = transformers.AutoModel.from_config(config)
+                module = base.from_config(config)
     except (OSError, ValueError, KeyError) as e:
         raise InputError(f"{config_file}: cannot build a model from this config: {e}") from e
     return LoadedModel(module.eval(), None, spec, "hf", getattr(config, "model_type", path.name))
