@@ -100,3 +100,21 @@ def test_section_that_raises_becomes_error_section(monkeypatch, tinygpt_dir: Pat
     report = runner.run_assess(Project.load(tinygpt_dir), tmp_path)
     assert [s.status for s in report.sections] == ["error", "pass"]
     assert "does_not_exist" in report.sections[0].summary
+
+
+def test_sections_get_an_absolute_work_dir_for_a_relative_out(monkeypatch, tinygpt_dir: Path, tmp_path: Path) -> None:
+    from isthmus.project import Project
+    from isthmus.report import runner
+
+    seen: list[Path] = []
+    real = runner.run_assess
+
+    def spy(project, work_dir, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(work_dir)
+        return real(project, work_dir, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_assess", spy)
+    monkeypatch.chdir(tmp_path)
+    runner.write_report(Project.load(tinygpt_dir), Path("rel-out"), only=frozenset({"inventory"}))
+    assert seen and seen[0].is_absolute()
+    assert (tmp_path / "rel-out" / "report.json").is_file()

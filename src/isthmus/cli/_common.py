@@ -27,7 +27,7 @@ def stderr_console() -> Any:
     """A rich Console on stderr for progress and summaries (imported lazily: rich costs ~50 ms)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def stdout_console() -> Any:

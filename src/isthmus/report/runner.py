@@ -109,8 +109,11 @@ def write_report(
     quick: bool = False,
     on_section: Callable[[str, str], None] | None = None,
 ) -> AssessReport:
-    """Run the assessment into a temporary directory and move it to `out` only when complete."""
-    with atomic_output_dir(out) as tmp:
+    """Run the assessment into a temporary directory and move it to `out` only when complete.
+
+    Sections get an absolute `work_dir`, so subprocesses they start may run in any working directory.
+    """
+    with atomic_output_dir(out.resolve()) as tmp:
         work = tmp / "artifacts"
         work.mkdir()
         report = run_assess(project, work, targets, only, quick, on_section)
