@@ -73,7 +73,7 @@ def bar_chart(items: Sequence[tuple[str, float]], unit: str = "", width: int = 6
 def line_chart(
     series: Sequence[tuple[str, Sequence[float]]],
     log_y: bool = False,
-    width: int = 720,
+    width: int = 820,
     height: int = 240,
     y_label: str = "",
 ) -> str:
@@ -81,7 +81,7 @@ def line_chart(
     points = [v for _, vs in series for v in vs if math.isfinite(v) and (v > 0 or not log_y)]
     if not points:
         return '<p class="muted">no data</p>'
-    pad_l, pad_r, pad_t, pad_b = 56, 120, 10, 24
+    pad_l, pad_r, pad_t, pad_b = 56, 190, 10, 24
 
     def ty(v: float) -> float:
         return math.log10(v) if log_y else v
