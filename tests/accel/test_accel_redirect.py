@@ -31,6 +31,10 @@ def _snapshot() -> dict[str, object]:
         "ddp": DistributedDataParallel.__init__,
         "device": torch.device,
         "amp.autocast": torch.cuda.amp.autocast,
+        "torch.Event": torch.Event,
+        "torch.Stream": torch.Stream,
+        "accelerator.synchronize": torch.accelerator.synchronize,
+        "get_device_module": torch.get_device_module,
     }
 
 

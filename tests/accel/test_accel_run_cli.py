@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,16 +81,68 @@ def test_unmodified_train_py_matches_the_portable_training(
 
 def test_failing_programs_keep_their_exit_code_and_still_write_the_report(run_cli, tmp_path: Path) -> None:
     boom = tmp_path / "boom.py"
-    boom.write_text("import torch\nx = torch.ones(1).cuda()\nraise ValueError('bad data')\n")
+    boom.write_text(
+        "import torch\n\ndef load():\n    raise ValueError('bad data')\n\nx = torch.ones(1).cuda()\nload()\n"
+    )
     report = tmp_path / "r.json"
     code, _, err = run_cli("run", "--report", str(report), str(boom))
     assert code == 1 and "ValueError: bad data" in err
+    frames = re.findall(r'^  File "([^"]+)", line (\d+)', err, re.M)
+    assert [(Path(f).name, line) for f, line in frames] == [("boom.py", "7"), ("boom.py", "4")]  # user frames only
     data = json.loads(report.read_text())
     assert data["error"] == "ValueError: bad data" and data["redirected"][0]["what"] == "Tensor.cuda()"
     quitter = tmp_path / "quit.py"
     quitter.write_text("import sys\nprint(sys.argv[1:])\nsys.exit(3)\n")
     code, out, _ = run_cli("run", "--report", str(report), str(quitter), "--flag", "x")
     assert code == 3 and "['--flag', 'x']" in out and json.loads(report.read_text())["exit_code"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "seen", "code"), [("raise KeyError('k')", KeyError, 1), ("raise SystemExit(5)", SystemExit, 5)]
+)
+def test_extra_contexts_see_the_program_exception(tmp_path: Path, body: str, seen: type, code: int) -> None:
+    from isthmus.accel.runner import run_program
+
+    events: list[object] = []
+
+    @contextlib.contextmanager
+    def watch() -> Iterator[None]:
+        events.append("enter")
+        try:
+            yield
+        except BaseException as e:
+            events.append(type(e))
+            raise
+        finally:
+            events.append("exit")
+
+    script = tmp_path / "p.py"
+    script.write_text(f"import torch\nx = torch.zeros(1, device='cuda')\n{body}\n")
+    report = tmp_path / "r.json"
+    result = run_program("cpu", str(script), None, [], report, contexts=[watch])
+    assert events == ["enter", seen, "exit"]
+    assert result.exit_code == code and json.loads(report.read_text())["exit_code"] == code
+
+
+def test_scan_fixed_example_trains_like_the_unmodified_one(
+    run_cli, tinygpt_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`isthmus scan --fix` output (torch.accelerator, torch.Event, ...) runs under `isthmus run --target cpu`."""
+    monkeypatch.chdir(tinygpt_copy)
+    code, out, err = run_cli("run", "--target", "cpu", "train.py", "--steps", "3")
+    assert code == 0, err
+    unmodified = _losses(out)
+    code, _, _ = run_cli("scan", str(tinygpt_copy), "--fix")
+    fixed_source = (tinygpt_copy / "train.py").read_text()
+    assert code == 0 and "torch.accelerator.synchronize()" in fixed_source and "torch.cuda.Event" not in fixed_source
+    report = tmp_path / "fixed.json"
+    code, out, err = run_cli("run", "--target", "cpu", "--report", str(report), "train.py", "--steps", "3")
+    assert code == 0, err
+    assert len(unmodified) == 3 and _losses(out) == unmodified
+    data = json.loads(report.read_text())
+    whats = {r["what"] for r in data["redirected"]}
+    assert {"torch.Event", "torch.accelerator.synchronize", "torch.accelerator.max_memory_allocated"} <= whats
+    assert not whats & {"torch.cuda.Event", "torch.cuda.synchronize", "Tensor.cuda()"} and data["unmapped"] == []
 
 
 def test_module_mode(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

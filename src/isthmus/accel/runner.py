@@ -32,6 +32,7 @@ IS_AVAILABLE_NOTE = (
     "CUDA path and every CUDA call on it is redirected; torch and isthmus internals see the real answer."
 )
 _active = False
+_ISTHMUS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 @contextlib.contextmanager
@@ -42,7 +43,7 @@ def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
     """
     global _active
     from isthmus import accel
-    from isthmus.accel import rules_cuda, rules_device, rules_misc
+    from isthmus.accel import rules_cuda, rules_device, rules_generic, rules_misc
     from isthmus.accel.redirect import Patcher, RedirectContext
 
     acc = accel.get_accelerator(target)
@@ -58,7 +59,7 @@ def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
     ctx = RedirectContext(acc, log, patcher)
     _active = True
     try:
-        for install in (rules_cuda.install, rules_device.install, rules_misc.install):
+        for install in (rules_cuda.install, rules_device.install, rules_misc.install, rules_generic.install):
             install(ctx)
         yield log
     finally:
@@ -155,7 +156,8 @@ def run_program(
     report_path: Path | None,
     contexts: Sequence[Callable[[], contextlib.AbstractContextManager[Any]]] = (),
 ) -> RunResult:
-    """Run a script or module as `__main__` under `redirect(target)` plus `contexts` (entered inside it).
+    """Run a script or module as `__main__` under `redirect(target)` plus `contexts` (entered inside it, in order,
+    around the program: they see the program's exception, `SystemExit` included, before the runner handles it).
 
     Returns the program's exit code (0, `sys.exit`'s code, 1 on an uncaught exception, 130 on Ctrl-C); the
     traceback of an uncaught exception goes to stderr. The report is written whatever the outcome.
@@ -169,21 +171,12 @@ def run_program(
     argv0 = str(Path(script).resolve()) if script else module or ""
     path0 = str(Path(script).resolve().parent) if script else os.getcwd()
     try:
-        with redirect(target) as log, _program_env(argv0, argv, path0), contextlib.ExitStack() as stack:
-            for make in contexts:
-                stack.enter_context(make())
-            try:
-                if script is not None:
-                    runpy.run_path(script, run_name="__main__")
-                else:
-                    runpy.run_module(module or "", run_name="__main__", alter_sys=True)
-            except SystemExit as e:
-                code = _exit_code(e.code)
-            except KeyboardInterrupt:
-                code, error = 130, "KeyboardInterrupt"
-            except Exception as e:  # the program's own failure: report it like Python would
-                _print_user_traceback(e)
-                code, error = 1, f"{type(e).__name__}: {e}"
+        with redirect(target) as log, _program_env(argv0, argv, path0):
+            with contextlib.ExitStack() as entering:  # all of `contexts` entered, or none left open
+                for make in contexts:
+                    entering.enter_context(make())
+                around = entering.pop_all()
+            code, error = _outcome(script, module, around)
     finally:
         result = RunResult(
             program=program,
@@ -200,14 +193,53 @@ def run_program(
     return result
 
 
-def _print_user_traceback(e: BaseException) -> None:
-    """Print the traceback from the program's first frame on (without the runner's and runpy's frames)."""
-    tb = e.__traceback__
-    while tb is not None and (
-        tb.tb_frame.f_code.co_filename in (__file__,) or tb.tb_frame.f_code.co_filename.startswith("<frozen")
-    ):
-        tb = tb.tb_next
-    traceback.print_exception(type(e), e, tb, file=sys.stderr)
+def _run_main(script: str | None, module: str | None) -> None:
+    if script is not None:
+        runpy.run_path(script, run_name="__main__")
+    else:
+        runpy.run_module(module or "", run_name="__main__", alter_sys=True)
+
+
+def _outcome(script: str | None, module: str | None, around: contextlib.ExitStack) -> tuple[int, str | None]:
+    """Run the program inside `around` (the extra contexts, which see its exception first, and may handle it);
+    return (exit code, "ExceptionType: message" or None) the way Python would end."""
+    try:
+        with around:
+            _run_main(script, module)
+    except SystemExit as e:
+        return _exit_code(e.code), None
+    except KeyboardInterrupt:
+        return 130, "KeyboardInterrupt"
+    except Exception as e:  # the program's own failure: report it like Python would
+        print_user_traceback(e)
+        return 1, f"{type(e).__name__}: {e}"
+    return 0, None
+
+
+_RUNPY = (runpy.__file__, contextlib.__file__)
+
+
+def _is_user_frame(filename: str) -> bool:
+    """False for the frames of isthmus itself, runpy, contextlib and frozen bootstrap modules."""
+    return not (filename.startswith((_ISTHMUS_DIR, "<frozen")) or filename in _RUNPY)
+
+
+def _user_frames_only(te: traceback.TracebackException, seen: set[int]) -> None:
+    if id(te) in seen:
+        return
+    seen.add(id(te))
+    te.stack = traceback.StackSummary.from_list([f for f in te.stack if _is_user_frame(f.filename)])
+    for other in (te.__cause__, te.__context__, *(getattr(te, "exceptions", None) or ())):
+        if other is not None:
+            _user_frames_only(other, seen)
+
+
+def print_user_traceback(e: BaseException) -> None:
+    """Print the exception as Python would, with only the program's frames (and the libraries it called): the
+    frames of isthmus, runpy and contextlib between the runner and the program are left out."""
+    te = traceback.TracebackException.from_exception(e)
+    _user_frames_only(te, set())
+    print("".join(te.format()), end="", file=sys.stderr)
 
 
 def format_text(result: RunResult) -> str:

@@ -39,7 +39,13 @@ class HostEvent:
 
 
 class HostStream:
-    """A stream on the host: work runs in order, so synchronisation is immediate."""
+    """A stream on the host: work runs in order, so synchronisation is immediate. `with stream:` is a no-op."""
+
+    def __enter__(self) -> HostStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to restore: there is one host stream."""
 
     def synchronize(self) -> None:
         """Already complete."""

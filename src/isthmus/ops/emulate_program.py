@@ -2,20 +2,20 @@
 
 `program_emulation(...)` is a context-manager factory for `isthmus.accel.runner.run_program(contexts=...)`: it
 emulates the target with device tracking on (host-side work such as data loading and module construction is not
-checked), and writes the report when the program ends, however it ends.
+checked), and writes the report when the program ends, however it ends. The runner enters it around the program,
+so an exception the program raises leaves the emulation block and is recorded as the report's last entry.
 """
 
 from __future__ import annotations
 
 import contextlib
-import runpy
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from isthmus.files import atomic_write_json
-from isthmus.ops.emulate import emulation, record_crash
+from isthmus.ops.emulate import emulation
 from isthmus.ops.emulate_report import KIND_ORDER, EmulationReport, Finding
 
 if TYPE_CHECKING:
@@ -39,12 +39,9 @@ def program_emulation(
     def make() -> Iterator[EmulationReport]:
         report: EmulationReport | None = None
         try:
-            with (
-                emulation(
-                    target, strict=strict, numerics=numerics, compute_dtype=compute_dtype, track_device=True
-                ) as report,
-                _catching_program(report),
-            ):
+            with emulation(
+                target, strict=strict, numerics=numerics, compute_dtype=compute_dtype, track_device=True
+            ) as report:
                 yield report
         finally:
             if report is not None:
@@ -57,31 +54,6 @@ def program_emulation(
                     echo(format_report(report))
 
     return make
-
-
-@contextlib.contextmanager
-def _catching_program(report: EmulationReport) -> Iterator[None]:
-    """See the program's own exception: the runner catches it inside the contexts it enters, so the entry points
-    it calls (`runpy.run_path` / `runpy.run_module`) are wrapped for the duration to record the crash first."""
-    originals = {name: getattr(runpy, name) for name in ("run_path", "run_module")}
-
-    def wrap(fn: Any) -> Any:
-        def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except BaseException as e:
-                record_crash(report, e)
-                raise
-
-        return run
-
-    for name, fn in originals.items():
-        setattr(runpy, name, wrap(fn))
-    try:
-        yield
-    finally:
-        for name, fn in originals.items():
-            setattr(runpy, name, fn)
 
 
 _MAX_ROWS = 12  # per kind in the text report; the JSON report has every site
