@@ -11,7 +11,7 @@ HASH := $(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathli
 STAMP := $(VENV)/.isthmus-setup-$(HASH)
 EXTRAS ?= dev,hf
 
-.PHONY: setup demo test lint typecheck pytest bench browser clean
+.PHONY: setup demo test lint typecheck pytest bench bench-deps browser clean
 
 setup: $(STAMP)
 
@@ -47,8 +47,14 @@ pytest: setup browser
 
 test: lint typecheck pytest
 
-bench: setup
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+# Peers measured beside isthmus in the benchmarks. llm-analysis pins transformers<5, so it goes in without its pins.
+bench-deps: setup
+	@$(BIN)/python -c "import ascend_compat, llm_analysis" 2>/dev/null || { \
+	  $(BIN)/python -m pip install -q cuda-morph==0.9.1 fire && \
+	  $(BIN)/python -m pip install -q --no-deps llm-analysis==0.2.2; }
+
+bench: bench-deps
+	@for b in benchmarks/bench_*.py benchmarks/compare_estimators.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
