@@ -26,9 +26,9 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError
 from isthmus.plan.rules_schema import RuleSpec, ScenarioFile
 
@@ -51,12 +51,7 @@ def _first_error(e: ValidationError) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _load(path: Path, mtime_ns: int) -> Scenario:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read scenario: {e}", hint="pass a readable YAML file") from e
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: malformed YAML: {e}".replace("\n", " "), hint="fix the YAML syntax") from e
+    raw = read_yaml(path, what="scenario YAML file")
     if not isinstance(raw, dict):
         raise InputError(f"{path}: a scenario must be a YAML mapping with name and add/end/change lists")
     try:

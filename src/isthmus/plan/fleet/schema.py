@@ -11,9 +11,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError
 
 Licence = Literal["granted", "none"]
@@ -216,17 +216,7 @@ def parse_fleet(data: Any, origin: str = "FLEET.yaml") -> Fleet:
 
 def load_fleet(path: Path) -> Fleet:
     """Read and validate a FLEET.yaml file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot read: {e}", hint="pass the path of a fleet YAML file") from e
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{path}: malformed YAML{line}: {getattr(e, 'problem', e)}") from e
-    return parse_fleet(data, str(path))
+    return parse_fleet(read_yaml(path, what="fleet YAML file"), str(path))
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

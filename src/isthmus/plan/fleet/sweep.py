@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError, NotInstalledError
 
 
@@ -74,13 +74,9 @@ class RunResult:
 
 def load_sweep(path: Path) -> Sweep:
     """Read SWEEP.yaml and expand it into runs (checked: files exist, offers exist, factors > 0)."""
+    data = read_yaml(path, what="sweep YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = SweepFile.model_validate(data)
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e}") from e
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: malformed YAML: {e}") from e
     except ValidationError as e:
         err = e.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
