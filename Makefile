@@ -20,8 +20,13 @@ $(STAMP):
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# torch first, pinned, so nothing below pulls a multi-GB CUDA build from the index
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]" -e tests/plugins/dummy_accel
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	@rm -f $(VENV)/.isthmus-setup-*
+	@touch $@
+
+# The out-of-tree accelerator plugin that the tests discover through entry points: tests only, never the demo.
+$(VENV)/.isthmus-test-plugin: $(STAMP) tests/plugins/dummy_accel/pyproject.toml
+	$(BIN)/python -m pip install -q -e tests/plugins/dummy_accel
 	@touch $@
 
 # Headless Chromium renders the HTML report in the tests; without it those tests skip.
@@ -42,7 +47,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup browser
+pytest: setup $(VENV)/.isthmus-test-plugin browser
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 test: lint typecheck pytest

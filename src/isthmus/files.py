@@ -15,6 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from isthmus.errors import InputError
+
+# Written into every directory that `atomic_output_dir` builds: an existing directory is replaced only if it
+# carries this marker (or is empty), so `--out` can never wipe a directory isthmus did not write.
+OUTPUT_MARKER = ".isthmus-output"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` atomically, creating parent directories; return the path."""
@@ -26,6 +38,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode a plain open() would
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -48,13 +61,17 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
 def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Build a directory in a temporary sibling and move it into place only if the block succeeds.
 
-    An existing directory at `path` is replaced as a whole; on failure it is left untouched and the
-    temporary directory is removed.
+    An existing directory at `path` is replaced as a whole, but only if isthmus wrote it (it carries
+    OUTPUT_MARKER) or it is empty; anything else is refused before work starts. On failure the existing
+    directory is left untouched and the temporary directory is removed.
     """
     dest = Path(path)
+    check_output_dir(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        (tmp / OUTPUT_MARKER).write_text("written by isthmus; this directory is replaced as a whole on rewrite\n")
         yield tmp
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old")
@@ -67,3 +84,14 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_output_dir(dest: Path) -> None:
+    """Refuse an output path that is a file, or a non-empty directory that isthmus did not write."""
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise InputError(f"{dest}: exists and is not a directory", hint="choose another output directory")
+    if dest.is_dir() and not (dest / OUTPUT_MARKER).is_file() and any(dest.iterdir()):
+        raise InputError(
+            f"{dest}: refusing to replace a non-empty directory that isthmus did not write",
+            hint="choose a new output directory, or empty this one",
+        )

@@ -118,3 +118,37 @@ def test_sections_get_an_absolute_work_dir_for_a_relative_out(monkeypatch, tinyg
     runner.write_report(Project.load(tinygpt_dir), Path("rel-out"), only=frozenset({"inventory"}))
     assert seen and seen[0].is_absolute()
     assert (tmp_path / "rel-out" / "report.json").is_file()
+
+
+@pytest.mark.parametrize("command", [["assess", "{proj}", "--only", "inventory"], ["plan", "{fleet}"]])
+def test_out_never_replaces_a_directory_isthmus_did_not_write(
+    run_cli, tinygpt_dir: Path, repo_root: Path, tmp_path: Path, command: list[str]
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "important.txt").write_text("keep me")
+    args = [a.format(proj=tinygpt_dir, fleet=repo_root / "examples" / "fleet.yaml") for a in command]
+    code, _, err = run_cli(*args, "--out", str(victim))
+    assert code == ExitCode.USAGE and "refusing" in err
+    assert (victim / "important.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["victim"]
+
+
+def test_out_that_is_a_file_is_refused(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
+    f = tmp_path / "report"
+    f.write_text("x")
+    code, _, err = run_cli("assess", str(tinygpt_dir), "--only", "inventory", "--out", str(f))
+    assert code == ExitCode.USAGE and "not a directory" in err and f.read_text() == "x"
+
+
+def test_rewrite_of_own_output_and_permissions_follow_umask(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        for _ in range(2):  # the second run replaces the first run's directory
+            code, _, err = run_cli("assess", str(tinygpt_dir), "--only", "inventory", "--out", str(out))
+            assert code == 0, err
+    finally:
+        os.umask(old)
+    assert (out / "report.json").stat().st_mode & 0o777 == 0o644
+    assert out.stat().st_mode & 0o777 == 0o755
