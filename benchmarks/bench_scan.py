@@ -83,7 +83,10 @@ def bench(name: str, root: Path, runs: int) -> None:
     for label, t in rows:
         print(f"  {label:36s} {t:7.2f} s  {lines / t:12,.0f} lines/s")
     print(f"  isthmus findings: {len(result.findings):,}; files not scanned: {len(result.errors)}")
-    print(f"  ratio isthmus(1 process) / ast.parse: {t_one / t_ast:.2f}x the parse time")
+    print(
+        f"  ratio to ast.parse (1 process): isthmus 1 process {t_one / t_ast:.2f}x the parse time, "
+        f"{jobs} processes {t_pool / t_ast:.2f}x"
+    )
     if t_morph is not None:
         print(
             f"  throughput vs cuda-morph: {t_morph / t_pool:.1f}x ({jobs} processes), "

@@ -12,6 +12,7 @@ import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Protocol
 
 from isthmus.scan.model import Edit, Finding, Fix, Severity
@@ -35,6 +36,8 @@ class PyContext:
     device_context_names: set[str] = field(default_factory=set)
     target: str = "npu"
     _line_starts: list[int] | None = None
+    _qn_node: ast.AST | None = None  # the outermost attribute the walk last resolved, and its qualified name
+    _qn: str | None = None
 
     # --- names --------------------------------------------------------------------------------------------
     @property
@@ -51,6 +54,8 @@ class PyContext:
 
     def qualname(self, node: ast.AST) -> str | None:
         """`th.cuda.synchronize` -> "torch.cuda.synchronize" when `th` is an imported name, else None."""
+        if node is self._qn_node:
+            return self._qn
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
@@ -63,13 +68,16 @@ class PyContext:
         parts.append(base)
         return ".".join(reversed(parts))
 
+    def remember_qualname(self, node: ast.AST, qualname: str | None) -> None:
+        """Keep the walk's answer for `node`, so the rules checking the same node do not resolve it again."""
+        self._qn_node, self._qn = node, qualname
+
     # --- positions ----------------------------------------------------------------------------------------
     def offset(self, line: int, col: int) -> int:
         """Byte offset of (1-based line, 0-based byte column)."""
         if self._line_starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in re.finditer(rb"\r\n|\r|\n", self.source))
-            self._line_starts = starts
+            # bytes.splitlines breaks at \r\n, \r and \n, as the tokenizer does; the running sum is line starts
+            self._line_starts = list(accumulate(map(len, self.source.splitlines(keepends=True)), initial=0))
         return self._line_starts[line - 1] + col
 
     def span(self, node: ast.AST) -> tuple[int, int]:

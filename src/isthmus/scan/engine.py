@@ -16,7 +16,7 @@ import re
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -60,6 +60,7 @@ class ScanOptions:
     root: str = "."  # per-file-ignore and exclude globs are relative to this directory
     jobs: int = 0  # 0: one per CPU (a pool only for more than a few dozen files)
     max_bytes: int = MAX_BYTES
+    prefilter: bool = True  # False: parse every file and walk every statement (tests compare the two)
 
 
 def matches(code: str, patterns: Iterable[str]) -> bool:
@@ -197,7 +198,13 @@ def _ruleset(codes: tuple[str, ...]) -> _RuleSet:
 
 
 def scan_file(
-    path: str, kind: str, rel: str, codes: tuple[str, ...], target: str = "npu", max_bytes: int = MAX_BYTES
+    path: str,
+    kind: str,
+    rel: str,
+    codes: tuple[str, ...],
+    target: str = "npu",
+    max_bytes: int = MAX_BYTES,
+    prefilter: bool = True,
 ) -> FileResult:
     """Scan one file; never raises for problems with the file itself."""
     try:
@@ -214,14 +221,17 @@ def scan_file(
         return FileResult(rel, error=f"cannot read: {e.strerror or e}", kind=kind)
     if b"\0" in data[:8192]:
         return FileResult(rel, error="binary file; not scanned", kind=kind)
-    return scan_bytes(data, rel, kind, codes, target)
+    return scan_bytes(data, rel, kind, codes, target, prefilter)
 
 
-def scan_bytes(data: bytes, rel: str, kind: str, codes: tuple[str, ...], target: str = "npu") -> FileResult:
+def scan_bytes(
+    data: bytes, rel: str, kind: str, codes: tuple[str, ...], target: str = "npu", prefilter: bool = True
+) -> FileResult:
+    """Scan one file's bytes. `prefilter=False` parses and walks everything (the reference the tests use)."""
     rs = _ruleset(codes)
     lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     if kind == "python":
-        return _scan_python(data, rel, rs, target, lines)
+        return _scan_python(data, rel, rs, target, lines, prefilter)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -232,7 +242,7 @@ def scan_bytes(data: bytes, rel: str, kind: str, codes: tuple[str, ...], target:
     return FileResult(rel, tuple(_suppress(findings, data)), lines=lines, kind=kind)
 
 
-def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int) -> FileResult:
+def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, prefilter: bool) -> FileResult:
     refs = (
         tuple(
             (m.group(1).decode(errors="replace"), data.count(b"\n", 0, m.start()) + 1) for m in _CU_REF.finditer(data)
@@ -241,7 +251,7 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int) -
         else ()
     )
     present = [t for t in rs.tokens if t in data]
-    if not present:
+    if not present and prefilter:
         return FileResult(rel, lines=lines, cu_refs=refs)
     try:
         tree = ast.parse(data, filename=rel)
@@ -253,7 +263,8 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int) -
         return FileResult(rel, error="cannot parse: nesting too deep", lines=lines, cu_refs=refs)
     ctx = PyContext(rel, data, tree, target=target)
     try:
-        _walk_tree(ctx, rs, _relevant_lines(data, present))
+        relevant = _relevant_lines(data, present) if prefilter else list(range(1, lines + 2))
+        _walk_tree(ctx, rs, relevant)
         for rule in rs.node_rules:
             rule.finish(ctx)
     except RecursionError:
@@ -284,44 +295,93 @@ def _relevant_lines(data: bytes, present: list[bytes]) -> list[int]:
     return out
 
 
+# Fields that never lead to a node any rule looks at: identifiers and other scalars, expression contexts
+# (Load/Store), operators, and import aliases (the import handler reads `names` itself). Skipping them halves
+# the number of nodes the walk touches without changing which Call/Attribute/Name/... nodes it reaches.
+_NO_CHILDREN = frozenset(
+    {
+        "ctx", "op", "ops", "names", "id", "attr", "name", "arg", "asname", "module", "kind", "type_comment",
+        "level", "is_async", "simple", "conversion", "kwd_attrs", "tag", "rest",
+    }
+)  # fmt: skip
+_STMT_LISTS = frozenset({"body", "orelse", "finalbody"})  # list-valued, these always hold statements
+_FIELDS: dict[type[ast.AST], tuple[tuple[str, bool], ...]] = {}
+
+
+def _child_fields(t: type[ast.AST]) -> tuple[tuple[str, bool], ...]:
+    """(field, holds statements) for the fields of node type `t` that can hold nodes, in reverse order."""
+    fields = _FIELDS.get(t)
+    if fields is None:
+        scalar = t in (ast.Constant, ast.MatchSingleton)  # their `value` is a Python constant
+        names = [f for f in t._fields if f not in _NO_CHILDREN and not (scalar and f == "value")]
+        fields = _FIELDS[t] = tuple((f, f in _STMT_LISTS) for f in reversed(names))
+    return fields
+
+
 def _walk_tree(ctx: PyContext, rs: _RuleSet, relevant: list[int]) -> None:
+    """Pre-order walk of the statements that hold a relevant line, dispatching each node by type.
+
+    Children are pushed in reverse field order, so nodes are visited (and findings made) in source order.
+    """
+    n_rel = len(relevant)
+
     def hit(st: ast.stmt) -> bool:
         start = st.lineno
         decorators = getattr(st, "decorator_list", None)
         if decorators:
             start = min(start, decorators[0].lineno)
         i = bisect_left(relevant, start)
-        return i < len(relevant) and relevant[i] <= (st.end_lineno or st.lineno)
+        return i < n_rel and relevant[i] <= (st.end_lineno or st.lineno)
 
     names, import_names, by_type = rs.names, rs.import_names, rs.by_type
+    aliases = ctx.aliases
+    fields_of, no_rules = _FIELDS, ()
+    Attribute, Name, Load, Import, ImportFrom, Try, Call = (
+        ast.Attribute, ast.Name, ast.Load, ast.Import, ast.ImportFrom, ast.Try, ast.Call
+    )  # fmt: skip
     stack: list[tuple[ast.AST, ast.AST | None]] = [(st, None) for st in reversed(ctx.tree.body) if hit(st)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, parent = stack.pop()
+        node, parent = pop()
         t = type(node)
-        if t is ast.Attribute or (t is ast.Name and isinstance(node.ctx, ast.Load)):  # type: ignore[attr-defined]
-            if names and not isinstance(parent, ast.Attribute):
+        if t is Attribute:
+            if names and type(parent) is not Attribute:
                 qn = ctx.qualname(node)
+                ctx.remember_qualname(node, qn)  # the rules for Attribute nodes ask again
                 if qn is not None:
                     found = _match(names, qn)
                     if found is not None:
                         found[0].check_ref(node, qn, found[1], parent, ctx)  # type: ignore[arg-type]
-        elif t is ast.Import or t is ast.ImportFrom:
-            add_import(node, ctx.aliases)  # type: ignore[arg-type]
+        elif t is Name:
+            if names and node.id in aliases and type(node.ctx) is Load and type(parent) is not Attribute:  # type: ignore[attr-defined]
+                qn = aliases[node.id]  # type: ignore[attr-defined]
+                found = _match(names, qn)
+                if found is not None:
+                    found[0].check_ref(node, qn, found[1], parent, ctx)  # type: ignore[arg-type]
+        elif t is Import or t is ImportFrom:
+            add_import(node, aliases)  # type: ignore[arg-type]
             if import_names:
                 _check_import(node, import_names, ctx)  # type: ignore[arg-type]
-        elif t is ast.Try:
+        elif t is Try:
             mark_guarded(node, ctx.guarded_imports)  # type: ignore[arg-type]
-        for rule in by_type.get(t, ()):
+        elif t is Call:  # a dozen rules resolve the callee: resolve it once
+            func = node.func  # type: ignore[attr-defined]
+            ctx.remember_qualname(func, ctx.qualname(func))
+        for rule in by_type.get(t, no_rules):
             rule.check(node, parent, ctx)
-        children: list[tuple[ast.AST, ast.AST | None]] = []
-        for _, value in ast.iter_fields(node):
-            if isinstance(value, list):
-                for v in value:
-                    if isinstance(v, ast.AST) and (not isinstance(v, ast.stmt) or hit(v)):
-                        children.append((v, node))
-            elif isinstance(value, ast.AST):
-                children.append((value, node))
-        stack.extend(reversed(children))
+        fields = fields_of.get(t)
+        if fields is None:
+            fields = _child_fields(t)
+        for f, stmts in fields:
+            value = getattr(node, f, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for v in reversed(value):
+                    if v is not None and (not stmts or hit(v)):
+                        push((v, node))
+            else:
+                push((value, node))
 
 
 def _match(index: dict[str, NameRule], qualname: str) -> tuple[NameRule, str] | None:
@@ -362,9 +422,60 @@ def _suppress(findings: Iterable[Finding], data: bytes) -> list[Finding]:
 
 
 # --- the whole scan ---------------------------------------------------------------------------------------
-def _scan_chunk(args: tuple[list[tuple[str, str, str]], tuple[str, ...], str, int]) -> list[FileResult]:
-    items, codes, target, max_bytes = args
-    return [scan_file(p, k, rel, codes, target, max_bytes) for p, k, rel in items]
+def _scan_chunk(
+    args: tuple[list[tuple[int, str, str, str]], tuple[str, ...], str, int, bool],
+) -> list[tuple[int, FileResult]]:
+    items, codes, target, max_bytes, prefilter = args
+    return [(i, scan_file(p, k, rel, codes, target, max_bytes, prefilter)) for i, p, k, rel in items]
+
+
+def _balanced_chunks(items: list[tuple[str, str, str]], n: int) -> list[list[tuple[int, str, str, str]]]:
+    """About `n` chunks of similar byte size, biggest files first (so no worker is left with one giant file
+    at the end). Chunks carry each file's index so the results go back into discovery order."""
+    sized = []
+    for i, (p, k, rel) in enumerate(items):
+        try:
+            size = os.path.getsize(p)
+        except OSError:
+            size = 0
+        sized.append((size, i, p, k, rel))
+    sized.sort(key=lambda x: -x[0])
+    budget = max(1, sum(x[0] for x in sized) // n)
+    chunks: list[list[tuple[int, str, str, str]]] = [[]]
+    filled = 0
+    for size, i, p, k, rel in sized:
+        if filled >= budget and len(chunks) < n:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append((i, p, k, rel))
+        filled += size
+    return chunks
+
+
+def _scan_pool(
+    items: list[tuple[str, str, str]],
+    codes: tuple[str, ...],
+    options: ScanOptions,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[FileResult]:
+    """Scan in `jobs` forked workers. Workers get paths (not contents) and read the files themselves; the rule
+    tables are built before the fork so every worker inherits them."""
+    _ruleset(codes)
+    chunks = _balanced_chunks(items, jobs * 8)
+    ordered: list[FileResult | None] = [None] * len(items)
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
+        futures = [pool.submit(_scan_chunk, a) for a in args]
+        done = 0
+        for future in as_completed(futures):
+            for i, r in future.result():
+                ordered[i] = r
+                done += 1
+            if progress:
+                progress(done, len(items))
+    return [r for r in ordered if r is not None]
 
 
 def scan(
@@ -382,20 +493,11 @@ def scan(
     results: list[FileResult] = []
     if jobs <= 1 or len(items) < 64:
         for i, (p, k, rel) in enumerate(items):
-            results.append(scan_file(p, k, rel, codes, options.target, options.max_bytes))
+            results.append(scan_file(p, k, rel, codes, options.target, options.max_bytes, options.prefilter))
             if progress and (i % 16 == 15 or i == len(items) - 1):
                 progress(i + 1, len(items))
     else:
-        size = max(8, len(items) // (jobs * 16))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            done = 0
-            for chunk_result in pool.map(_scan_chunk, [(c, codes, options.target, options.max_bytes) for c in chunks]):
-                results.extend(chunk_result)
-                done += len(chunk_result)
-                if progress:
-                    progress(done, len(items))
+        results = _scan_pool(items, codes, options, jobs, progress)
     results = _apply_per_file_ignores(results, options)
     results = _attach_call_sites(results)
     return ScanResult(tuple(results) + tuple(errors), time.perf_counter() - t0, codes)
@@ -444,4 +546,4 @@ def scan_source(source: str | bytes, path: str = "example.py", options: ScanOpti
     data = source.encode() if isinstance(source, str) else source
     codes = tuple(r.code for r in selected_rules(options))
     kind = file_kind(os.path.basename(path)) or "python"
-    return scan_bytes(data, path, kind, codes, options.target)
+    return scan_bytes(data, path, kind, codes, options.target, options.prefilter)

@@ -1,0 +1,61 @@
+"""The byte pre-filter (skip files without any rule token; walk only statements whose lines hold a token or an
+import) must not hide findings: every rule's INVALID cases carry one of its own triggers, the cases give the
+same findings with the pre-filter off, and on real files it hides nothing but the documented limit."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+
+import pytest
+
+from isthmus.scan import ScanOptions, all_rules, scan, scan_source
+from isthmus.scan.rules import NameRule, NodeRule, Rule
+
+PY_RULES = [r for r in all_rules() if issubclass(r, (NameRule, NodeRule))]
+
+
+@pytest.mark.parametrize("rule", PY_RULES, ids=[r.code for r in PY_RULES])
+def test_every_invalid_case_holds_one_of_its_rules_triggers(rule: type[Rule]) -> None:
+    assert rule.tokens, f"{rule.code} declares no trigger tokens"
+    for case in rule.cases(valid=False):
+        assert any(t in case.code.encode() for t in rule.tokens), (rule.code, case.code)
+
+
+def test_rule_cases_give_the_same_findings_without_the_prefilter() -> None:
+    on, off = ScanOptions(), ScanOptions(prefilter=False)
+    compared = 0
+    for rule in all_rules():
+        for case in (*rule.cases(valid=True), *rule.cases(valid=False)):
+            with_filter = scan_source(case.code, case.path, on)
+            without = scan_source(case.code, case.path, off)
+            assert with_filter.findings == without.findings, (rule.code, case.code)
+            compared += 1
+    assert compared > 200
+
+
+def _sample(package: str, n: int) -> tuple[Path, list[str]]:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        pytest.skip(f"{package} is not installed")
+    root = Path(spec.origin).parent
+    files = sorted(str(p) for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+    rng = random.Random(4)
+    cuda = [f for f in files if b"cuda" in Path(f).read_bytes()]  # half the sample where findings are likely
+    picked = set(rng.sample(cuda, min(n // 2, len(cuda))))
+    rest = [f for f in files if f not in picked]
+    return root, sorted(picked | set(rng.sample(rest, min(n - len(picked), len(rest)))))
+
+
+@pytest.mark.parametrize("package", ["torch", "transformers"])
+def test_prefilter_hides_only_lines_without_their_rules_tokens_on_real_files(package: str) -> None:
+    root, files = _sample(package, 100)
+    fast = scan(files, ScanOptions(root=str(root), jobs=1))
+    full = scan(files, ScanOptions(root=str(root), jobs=1, prefilter=False))
+    assert full.findings, "the sample should hold findings, or it checks nothing"
+    assert set(fast.findings) <= set(full.findings)
+    tokens = {r.code: r.tokens for r in all_rules()}
+    for f in set(full.findings) - set(fast.findings):  # the documented limit: an alias hides every keyword
+        lines = (root / f.path).read_bytes().splitlines()[f.line - 1 : f.end_line]
+        assert not any(t in line for t in tokens[f.code] for line in lines), f
