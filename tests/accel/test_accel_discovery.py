@@ -75,3 +75,15 @@ def test_set_accelerator_and_no_import_side_effects() -> None:
     mine = CpuAccelerator()
     accel.set_accelerator(mine)
     assert accel.current() is mine and accel.get_accelerator("auto") is mine
+
+
+def test_a_plugin_that_fails_to_load_is_named_with_its_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    broken = EntryPoint("broken", "isthmus_no_such_plugin_module:probe", discovery.ENTRY_POINT_GROUP)
+    dist = type("Dist", (), {"name": "isthmus-broken-accel"})()
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [broken._for(dist)])  # type: ignore[attr-defined]
+    with pytest.raises(InputError, match=r"plugin 'broken' \(isthmus_no_such_plugin_module:probe, from isthm") as e:
+        accel.current()
+    assert "uninstall isthmus-broken-accel" in (e.value.hint or "")
+    assert isinstance(e.value.__cause__, ModuleNotFoundError)

@@ -3,18 +3,21 @@
 
 from __future__ import annotations
 
-import time
+import types
 
 import pytest
 import torch
 
+from isthmus.accel import timing
 from isthmus.accel.runner import redirect
 
 NO_ACCELERATOR = torch.accelerator.current_accelerator() is None
 
 
 @pytest.mark.skipif(not NO_ACCELERATOR, reason="the host has an accelerator: torch.accelerator works natively")
-def test_accelerator_api_events_and_device_module_work_on_the_cpu_target() -> None:
+def test_accelerator_api_events_and_device_module_work_on_the_cpu_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([10.0, 10.5])  # seconds: the host clock at the two record() calls
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
     with pytest.raises(RuntimeError, match="accelerator"):
         torch.accelerator.synchronize()  # what upstream torch does on this host, outside the redirection
     real_event = torch.Event
@@ -24,7 +27,6 @@ def test_accelerator_api_events_and_device_module_work_on_the_cpu_target() -> No
         stream = torch.Stream()
         with stream:
             start.record(stream)
-            time.sleep(0.02)
             end.record()
         torch.accelerator.synchronize()
         ms = start.elapsed_time(end)
@@ -46,7 +48,7 @@ def test_accelerator_api_events_and_device_module_work_on_the_cpu_target() -> No
         pinned = torch.ones(2)
         assert pinned.pin_memory() is pinned
         assert not torch.accelerator.is_available()  # torch's real answer: the CPU is no accelerator to torch
-    assert ms >= 19.0  # time.sleep(0.02) guarantees at least 20 ms between the records
+    assert ms == 500.0  # 10.5 s - 10.0 s on the fake clock
     assert index == 0 and counters == (0, 0, 0) and peak == 0
     assert torch.Event is real_event
     with pytest.raises(RuntimeError, match="accelerator"):

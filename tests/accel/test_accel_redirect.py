@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import types
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from isthmus.accel import timing
 from isthmus.accel.runner import redirect
 
 
@@ -76,12 +77,13 @@ def test_strings_that_are_not_device_arguments_are_untouched(tmp_path: Path) -> 
     assert len(log) == 0
 
 
-def test_events_measure_real_time_and_cuda_api_maps_to_the_target() -> None:
+def test_events_time_on_the_host_clock_and_cuda_api_maps_to_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([1.0, 1.125])  # seconds: the host clock at the two record() calls
+    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
     with redirect("cpu") as log:
         assert torch.cuda.is_available() and torch.cuda.device_count() == 1
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        time.sleep(0.02)
         end.record()
         torch.cuda.synchronize()
         ms = start.elapsed_time(end)
@@ -93,7 +95,7 @@ def test_events_measure_real_time_and_cuda_api_maps_to_the_target() -> None:
         with torch.cuda.stream(torch.cuda.Stream()):
             torch.cuda.nvtx.range_push("x")
             torch.cuda.nvtx.range_pop()
-    assert ms >= 19.0  # time.sleep(0.02) guarantees at least 20 ms between the records
+    assert ms == 125.0  # 1.125 s - 1.0 s on the fake clock
     assert torch.equal(a, b)
     assert {"torch.cuda.Event", "torch.cuda.synchronize", "torch.cuda.nvtx.range_push"} <= {
         r.what for r in log.redirected

@@ -51,7 +51,14 @@ def plugin_probes() -> dict[str, Probe]:
     """Entry points of `isthmus.accelerators.v1`, loaded (loading a probe must not touch a device)."""
     found: dict[str, Probe] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.load()
+        try:
+            found[ep.name] = ep.load()
+        except Exception as e:  # any error of third-party code at import: name the plugin, not our internals
+            dist = ep.dist.name if ep.dist is not None else "an unknown distribution"
+            raise InputError(
+                f"accelerator plugin {ep.name!r} ({ep.value}, from {dist}) fails to load: {type(e).__name__}: {e}",
+                hint=f"fix or uninstall {dist if ep.dist is not None else 'the package that provides it'}",
+            ) from e
     return found
 
 

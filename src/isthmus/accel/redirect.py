@@ -36,6 +36,12 @@ class Patcher:
         self._undo.append((mapping, key, mapping.get(key, _MISSING), True))
         mapping[key] = value
 
+    def set_setting(self, obj: Any, name: str, value: Any) -> None:
+        """Write a setting that `obj` computes (a property or a `__setattr__` hook, as torch_npu's `allow_hf32`):
+        restoring writes the value read now back, rather than deleting an attribute the object never stored."""
+        self._undo.append((obj, name, getattr(obj, name), False))
+        setattr(obj, name, value)
+
     def restore(self) -> None:
         while self._undo:
             obj, name, old, is_mapping = self._undo.pop()
@@ -81,8 +87,29 @@ class RedirectContext:
         text = f"{self.type}:{index}" if self.indexed and index is not None else self.type
         return torch.device(text) if isinstance(d, torch.device) else text
 
+    @staticmethod
+    def device_index(device: Any) -> int:
+        """The index in a device argument (int, "cuda:N", "npu:N" or torch.device); 0 when it names none."""
+        if isinstance(device, int):
+            return device
+        if isinstance(device, torch.device):
+            return device.index or 0
+        if isinstance(device, str) and ":" in device:
+            return int(device.rsplit(":", 1)[1])
+        return 0
+
     def hit(self, what: str, to: str, kind: Kind = "redirected") -> None:
         self.log.hit(what, to, kind)
+
+    def counted(self, what: str, to: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """`fn`, recording one hit of `what` -> `to` per call."""
+        log_hit = self.log.hit
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            log_hit(what, to)
+            return fn(*args, **kwargs)
+
+        return call
 
     def wrap_library_aware(self, original: Callable[..., Any], replacement: Callable[..., Any]) -> Callable[..., Any]:
         """Call `replacement` from user code, `original` when torch or isthmus itself is the caller."""

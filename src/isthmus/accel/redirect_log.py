@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from isthmus._paths import display_path
 
 _ISTHMUS_DIR = str(Path(__file__).resolve().parents[1])
 _TORCH_DIR: str | None = None
@@ -51,17 +54,19 @@ def user_site(skip: int = 2) -> str:
         filename = frame.f_code.co_filename
         internal = filename.startswith((_ISTHMUS_DIR, torch_dir, *_STDLIB_DIRS)) or filename.startswith("<frozen")
         if not internal:
-            return f"{_display(filename)}:{frame.f_lineno}"
+            return f"{display_path(filename)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "?"
 
 
-def _display(filename: str) -> str:
-    try:
-        rel = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if rel.startswith("..") else rel
+def redirected_records(records: Iterable[Redirection]) -> tuple[Redirection, ...]:
+    """The records of calls that were redirected or made no-ops."""
+    return tuple(r for r in records if r.kind != "unmapped")
+
+
+def unmapped_records(records: Iterable[Redirection]) -> tuple[Redirection, ...]:
+    """The records of CUDA-only calls passed through unchanged."""
+    return tuple(r for r in records if r.kind == "unmapped")
 
 
 class RedirectionLog:
@@ -91,11 +96,11 @@ class RedirectionLog:
 
     @property
     def redirected(self) -> tuple[Redirection, ...]:
-        return tuple(r for r in self.records() if r.kind != "unmapped")
+        return redirected_records(self.records())
 
     @property
     def unmapped(self) -> tuple[Redirection, ...]:
-        return tuple(r for r in self.records() if r.kind == "unmapped")
+        return unmapped_records(self.records())
 
     def __len__(self) -> int:
         return len(self._entries)

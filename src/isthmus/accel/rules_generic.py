@@ -30,16 +30,6 @@ from isthmus.accel.redirect import RedirectContext, called_from_library
 from isthmus.accel.timing import HostEvent, HostStream
 
 
-def _index(device: Any) -> int:
-    if isinstance(device, int):
-        return device
-    if isinstance(device, torch.device):
-        return device.index or 0
-    if isinstance(device, str) and ":" in device:
-        return int(device.rsplit(":", 1)[1])
-    return 0
-
-
 def _memory_stats(ctx: RedirectContext) -> OrderedDict[str, Any]:
     acc = ctx.acc
     return OrderedDict(
@@ -67,12 +57,12 @@ def accelerator_table(ctx: RedirectContext) -> dict[str, Callable[..., Any]]:
     host_stream = HostStream()
 
     def set_index(device: Any) -> None:
-        acc.set_device(_index(device))
+        acc.set_device(ctx.device_index(device))
 
     def device_index(device: Any) -> contextlib.AbstractContextManager[Any]:
         if not ctx.indexed or device is None:
             return contextlib.nullcontext()
-        return acc.module.device(_index(device))  # type: ignore[no-any-return]
+        return acc.module.device(ctx.device_index(device))  # type: ignore[no-any-return]
 
     def current_stream(device: Any = None) -> Any:
         return acc.current_stream() if ctx.indexed else host_stream
@@ -102,16 +92,6 @@ def accelerator_table(ctx: RedirectContext) -> dict[str, Callable[..., Any]]:
         "get_memory_info": lambda device_index=None: acc.mem_get_info(),
         "get_device_capability": lambda device=None: _capability(ctx),
     }
-
-
-def _counted(ctx: RedirectContext, what: str, to: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    log_hit = ctx.log.hit
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        log_hit(what, to)
-        return fn(*args, **kwargs)
-
-    return call
 
 
 def _event_class(ctx: RedirectContext, real: type[Any]) -> type[Any]:
@@ -178,7 +158,7 @@ def _get_device_module(
     names = ["synchronize", "memory_allocated", "max_memory_allocated", "memory_reserved", "max_memory_reserved"]
     names += ["reset_peak_memory_stats", "memory_stats", "empty_cache", "mem_get_info"]
     extra: dict[str, Any] = {
-        n: _counted(ctx, f"torch.get_device_module().{n}", f"{ctx.acc.name}: {n}", table[n]) for n in names
+        n: ctx.counted(f"torch.get_device_module().{n}", f"{ctx.acc.name}: {n}", table[n]) for n in names
     }
     module = DeviceModule(torch.cpu, {**extra, "Event": event, "Stream": stream})
 
@@ -202,7 +182,7 @@ def install(ctx: RedirectContext) -> None:
         for name, fn in accelerator_table(ctx).items():
             original = getattr(torch.accelerator, name, None)
             if original is not None:
-                counted = _counted(ctx, f"torch.accelerator.{name}", f"{ctx.acc.name}: {name}", fn)
+                counted = ctx.counted(f"torch.accelerator.{name}", f"{ctx.acc.name}: {name}", fn)
                 p.set(torch.accelerator, name, ctx.wrap_library_aware(original, counted))
     if not (hasattr(torch, "Event") and hasattr(torch, "Stream")):
         return  # torch older than 2.5: no device-generic events and streams

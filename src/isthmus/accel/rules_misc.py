@@ -163,7 +163,8 @@ def _flag_setter(ctx: RedirectContext) -> Callable[[str, Any], bool]:
 
     def on_set(name: str, value: Any) -> bool:
         if ctx.type == "npu" and name in npu_map:
-            getattr(ctx.acc.module, npu_map[name]).allow_hf32 = value
+            # through the patcher: leaving the redirection puts torch_npu's switch back as it was
+            ctx.patcher.set_setting(getattr(ctx.acc.module, npu_map[name]), "allow_hf32", value)
             ctx.log.hit(name, f"torch.npu.{npu_map[name]}.allow_hf32")
             return False  # also shadowed so the program reads back its value
         ctx.log.hit(name, f"no-op on {ctx.type} (value remembered)", "no-op")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from isthmus.accel.redirect_log import Redirection, RedirectionLog
+from isthmus.accel.redirect_log import Redirection, RedirectionLog, redirected_records, unmapped_records
 from isthmus.errors import InputError
 from isthmus.files import atomic_write_json
 
@@ -82,11 +82,11 @@ class RunResult:
 
     @property
     def redirected(self) -> tuple[Redirection, ...]:
-        return tuple(r for r in self.records if r.kind != "unmapped")
+        return redirected_records(self.records)
 
     @property
     def unmapped(self) -> tuple[Redirection, ...]:
-        return tuple(r for r in self.records if r.kind == "unmapped")
+        return unmapped_records(self.records)
 
     def to_json(self) -> dict[str, Any]:
         return {

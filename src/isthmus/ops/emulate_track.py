@@ -17,6 +17,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
+from isthmus._paths import display_path
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -49,15 +51,7 @@ def is_user_file(filename: str) -> bool:
 
 
 def _describe(filename: str, lineno: int) -> tuple[str, str]:
-    return f"{_short(filename)}:{lineno}", linecache.getline(filename, lineno).strip()
-
-
-def _short(filename: str) -> str:
-    try:
-        rel = os.path.relpath(filename)
-    except ValueError:  # another drive on Windows
-        return filename
-    return filename if rel.startswith("..") else rel
+    return f"{display_path(filename)}:{lineno}", linecache.getline(filename, lineno).strip()
 
 
 def user_frame(start: FrameType | None = None) -> tuple[str, str]:
