@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 from isthmus.project import Project
 from isthmus.report.model import AssessContext
@@ -120,3 +123,33 @@ def test_assess_section_on_tinygpt(tinygpt_dir: Path) -> None:
     assert {"h100-sxm", "ascend-910b2"} <= chips and "<table>" in r.html and "Not legal advice" in r.html
     skipped = section(AssessContext(project, ("cpu",), tinygpt_dir / "unused", quick=True))
     assert skipped.status == "skipped"
+
+
+# a comparison stated as fact ("TPP 3,000 < 2,400"); "X >= Y? no" is a question, not a claim
+_CLAIM = re.compile(r"(?:TPP|PD) ([\d,]+(?:\.\d+)?) (<|>=) ([\d,]+(?:\.\d+)?)(?![\d?])")
+
+
+@pytest.mark.parametrize(
+    ("tflops", "bits", "area", "failed"),
+    [
+        ("375", "8", "3000", "PD 1.00 < 1.6"),  # TPP 3,000 clears b.1's TPP floor; only PD fails
+        ("296", "8", "814", "TPP 2,368 < 2,400"),  # PD 2.91 clears b.1's PD floor; only TPP fails
+        ("296", "8", "2000", "TPP 2,368 < 2,400 and PD 1.18 < 1.6"),  # both fail
+    ],
+)
+def test_compliance_classify_explains_only_the_conditions_that_failed(  # type: ignore[no-untyped-def]
+    run_cli, tflops: str, bits: str, area: str, failed: str
+) -> None:
+    code, out, _ = run_cli(
+        "compliance", "classify", "--tflops", tflops, "--bits", bits, "--die-area", area, "--format", "json"
+    )
+    assert code == 0
+    results = json.loads(out)["classifications"]
+    assert len(results) > 1  # every vintage
+    for c in results:
+        claims = [m for step in c["steps"] for m in _CLAIM.finditer(step)]
+        for lhs, op, rhs in (m.groups() for m in claims):
+            a, b = float(lhs.replace(",", "")), float(rhs.replace(",", ""))
+            assert (a < b) if op == "<" else (a >= b), f"{c['vintage']}: false claim {lhs} {op} {rhs}"
+        if c["eccn"] == "not 3A090" and c["vintage"] != "2022-10":
+            assert any(f"not met: {failed} (" in s for s in c["steps"]), c["steps"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from isthmus.plan.perfmodel import TrainLayout, get_model, serve_setup
+import pytest
+
+from isthmus.plan.perfmodel import TrainLayout, get_model, memory, serve_setup
 from isthmus.plan.perfmodel import train as tr
 from isthmus.plan.perfmodel.efficiency import get_efficiency
 from isthmus.plan.perfmodel.hardware import resolve_hardware
@@ -47,3 +49,28 @@ def test_speculative_verification_costs_flops_not_weight_reads() -> None:
     s = serve_setup(get_model("qwen3-32b"), "atlas-800t-a2", "int8")
     one, four = (decode_step(s, ServeLayout(4), 120, 3000, q_tokens=q) for q in (1.0, 4.0))
     assert one.total_s < four.total_s < 4 * one.total_s
+
+
+@pytest.mark.parametrize(
+    ("pp", "mb", "recompute"), [(1, 1, "selective"), (4, 1, "selective"), (32, 4, "selective"), (8, 1, "full")]
+)
+def test_logits_are_charged_to_the_last_pipeline_stage_only(pp: int, mb: int, recompute: str) -> None:
+    """Per device memory is the larger of the first stage (p micro-batches in flight under 1F1B) and the last (one
+    micro-batch in flight, plus bf16 logits and their fp32 softmax), written out from the memory formulas."""
+    m = get_model("llama3-8b")  # 128k vocabulary: logits are several GiB per micro-batch
+    seq, dp = 8192, 64 // pp
+    job = tr._job(m, resolve_hardware("dgx-h100"), get_efficiency("cuda"), get_precision("bf16"), 64, seq, 2**22)
+    lay = TrainLayout(1, pp, dp, micro_batch=mb, recompute=recompute)
+    tokens, layers = mb * seq, m.layers // pp
+    states = memory.training_state_bytes(m.dense_params / pp, dp, 1)
+    work = tokens * memory.activation_bytes_per_token_layer(m, 1, moe_layer=False)
+    # selective: every layer keeps its activations; full: only its input, plus one layer's working set
+    layer = work if recompute == "selective" else tokens * memory.checkpoint_bytes_per_token_layer(m, 1)
+    extra = 0.0 if recompute == "selective" else work
+    logits = tokens * m.vocab * 6.0
+    first = states + layers * pp * layer + extra
+    last = states + logits + layers * layer + extra
+    expected = max(first, last) if pp > 1 else last
+    assert tr._memory_needed(job, lay) == pytest.approx(expected, rel=1e-9)
+    if recompute == "full":
+        assert last > first  # the case where the last stage decides

@@ -180,7 +180,14 @@ def _class_2023(tpp: float, pd: float | None, datacenter: bool) -> tuple[Eccn, s
     if PD_B2_LO <= pd < PD_A2:
         steps.append(f"3A090.b.2: TPP {_fmt(tpp)} >= 1,600 and 3.2 <= PD {pd:.2f} < 5.92")
         return "3A090.b", "3A090.b.2", steps
-    steps.append(f"TPP {_fmt(tpp)} < 2,400 and PD {pd:.2f} < 3.2 (b.1 needs TPP >= 2,400; b.2 needs PD >= 3.2)")
+    # here 1,600 <= TPP < 4,800 and PD < 3.2; name only the conditions that actually failed
+    b1_failed = ([f"TPP {_fmt(tpp)} < 2,400"] if tpp < TPP_B1_LO else []) + (
+        [f"PD {pd:.2f} < 1.6"] if pd < PD_B1_LO else []
+    )
+    steps.append(
+        f"3A090.b.1 not met: {' and '.join(b1_failed)} (needs 2,400 <= TPP < 4,800 and 1.6 <= PD < 5.92); "
+        f"3A090.b.2 not met: PD {pd:.2f} < 3.2 (needs 3.2 <= PD < 5.92)"
+    )
     return "not 3A090", "below the .a and .b thresholds", steps
 
 

@@ -9,7 +9,6 @@ a plan with 1,000 workloads asks the same (model, system, precision, shape) ques
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,21 +82,10 @@ class CatalogHardware:
     """Systems and chips from the packaged catalogue; a chip name means a one-chip unit."""
 
     def hardware(self, name: str) -> Hardware:
-        from isthmus.errors import InputError
-        from isthmus.plan.catalog import load_catalog
+        from isthmus.plan.perfmodel.hardware import catalog_unit
 
-        cat = load_catalog()
-        try:
-            s = cat.system(name)
-            return Hardware(s.key, s.name, s.chip, s.chips, s.power_kw)
-        except InputError:
-            try:
-                c = cat.chip(name)
-            except InputError:
-                cat.system(name)  # re-raise the system lookup's message (it suggests the nearest names)
-                raise
-            tdp = c.tdp_w
-            return Hardware(c.key, c.name, c.key, 1, tdp / 1000.0 if tdp else None)
+        u = catalog_unit(name)  # the performance model's own "system, else chip" lookup
+        return Hardware(u.key, u.name, u.chip.key, u.chips, u.power_kw)
 
 
 class PerfModel:
@@ -105,16 +93,36 @@ class PerfModel:
 
     def __init__(self) -> None:
         self.calls = 0  # answers actually computed (cache misses), for the benchmark
+        # per-instance caches: they go with the oracle (a sweep builds many), unlike functools.cache on a method
+        self._models: set[str] = set()
+        self._serve: dict[tuple[str, str, int, str, int, int, float | None, float | None], Perf] = {}
+        self._train: dict[tuple[str, str, int, str, int], Perf] = {}
 
-    @functools.cache  # noqa: B019 - one oracle per plan; the cache is the point
     def check_model(self, name: str) -> str:
-        from isthmus.plan.perfmodel import get_model
+        if name not in self._models:
+            from isthmus.plan.perfmodel import get_model
 
-        get_model(name)  # raises InputError naming the nearest models when unknown
+            get_model(name)  # raises InputError naming the nearest models when unknown
+            self._models.add(name)
         return name
 
-    @functools.cache  # noqa: B019
     def serve(
+        self,
+        model: str,
+        system: str,
+        devices: int,
+        precision: str,
+        prompt_len: int,
+        output_len: int,
+        tpot_ms: float | None,
+        ttft_ms: float | None,
+    ) -> Perf:
+        key = (model, system, devices, precision, prompt_len, output_len, tpot_ms, ttft_ms)
+        if key not in self._serve:
+            self._serve[key] = self._estimate_serve(*key)
+        return self._serve[key]
+
+    def _estimate_serve(
         self,
         model: str,
         system: str,
@@ -145,8 +153,13 @@ class PerfModel:
         tps = float(est.tokens_per_s or 0.0)
         return Perf(bool(est.feasible) and tps > 0, tps, str(est.reason or ""))
 
-    @functools.cache  # noqa: B019
     def train(self, model: str, system: str, devices: int, precision: str, seq_len: int) -> Perf:
+        key = (model, system, devices, precision, seq_len)
+        if key not in self._train:
+            self._train[key] = self._estimate_train(*key)
+        return self._train[key]
+
+    def _estimate_train(self, model: str, system: str, devices: int, precision: str, seq_len: int) -> Perf:
         from isthmus.errors import InputError
         from isthmus.plan.perfmodel import estimate_train, get_model
 
@@ -164,9 +177,15 @@ class PolicyRules:
 
     def __init__(self, scenarios: Sequence[Path] = ()) -> None:
         self.scenarios = tuple(scenarios)
+        self._verdicts: dict[tuple[str, str, str, bool, dt.date], RuleAnswer] = {}
 
-    @functools.cache  # noqa: B019
     def verdict(self, chip: str, country: str, actor_hq: str, state_funded: bool, on: dt.date) -> RuleAnswer:
+        key = (chip, country, actor_hq, state_funded, on)
+        if key not in self._verdicts:
+            self._verdicts[key] = self._check(*key)
+        return self._verdicts[key]
+
+    def _check(self, chip: str, country: str, actor_hq: str, state_funded: bool, on: dt.date) -> RuleAnswer:
         from isthmus.plan.policy import check
 
         v = check(

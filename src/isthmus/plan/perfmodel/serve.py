@@ -5,8 +5,9 @@ a MoE's routed experts are spread over the whole instance (EP = instance size), 
 Decode is one step for every running sequence: weights and KV cache stream from HBM (memory-bound at small
 batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching each step also
 prefills the prompts of the sequences that replace finished ones (B·prompt/output tokens per step).
-Tensor-parallel all-reduces are exposed; expert all-to-alls overlap with compute (two micro-batches, as in
-DeepSeek's and CloudMatrix-Infer's engines).
+Tensor-parallel all-reduces are exposed. Expert all-to-alls overlap with compute in prefill (two micro-batches,
+as in DeepSeek's and CloudMatrix-Infer's engines) and are exposed in decode, where they are latency-bound and sit
+on the attention -> dispatch -> experts -> combine chain (see `decode_step`).
 """
 
 from __future__ import annotations

@@ -120,10 +120,34 @@ def _recomputed(m: ModelSpec, lay: TrainLayout) -> int:
     return 0
 
 
-def _memory_parts(job: _Job, lay: TrainLayout) -> tuple[float, float, float, float]:
-    """Per device: (weights, gradients, optimizer states and logits; stored activations of one layer for all
-    in-flight micro-batches under selective recomputation; the same when that layer is fully recomputed (its
-    input only); the full activations of one layer for one micro-batch, the working set of a recomputed layer)."""
+@dataclass(frozen=True)
+class _StageMemory:
+    """Bytes per device of one pipeline stage: `fixed` (weights, gradients, optimizer states; on the last stage
+    also the logits), and per layer of the stage `kept` (its stored activations for every in-flight micro-batch
+    under selective recomputation), `ckpt` (the same when the layer is fully recomputed: its input only) and
+    `work` (the full activations of one layer for one micro-batch, the working set of a recomputed layer)."""
+
+    fixed: float
+    kept: float
+    ckpt: float
+    work: float
+
+    def needed(self, layers: int, recomputed: int) -> float:
+        kept = (layers - recomputed) * self.kept + recomputed * self.ckpt
+        return self.fixed + kept + (self.work if recomputed else 0.0)
+
+    def fewest_recomputed(self, layers: int, capacity: float) -> int | None:
+        """The fewest recomputed layers (at least 1) that fit `capacity`, or None when recomputation saves no
+        memory; may exceed `layers` (then even full recomputation does not fit)."""
+        if self.kept <= self.ckpt:
+            return None
+        return max(1, math.ceil((self.fixed + layers * self.kept + self.work - capacity) / (self.kept - self.ckpt)))
+
+
+def _stages(job: _Job, lay: TrainLayout) -> tuple[_StageMemory, ...]:
+    """The pipeline stages that can need the most memory: the first (under 1F1B it holds p micro-batches in
+    flight, Narayanan 2021) and the last (one micro-batch in flight, plus the logits); one stage without PP.
+    Stages in between hold fewer micro-batches than the first and no logits, so they never need more."""
     m = job.m
     dense_dev = m.dense_params / (lay.tp * lay.pp)
     expert_dev = m.expert_params / (lay.ep * lay.pp)
@@ -135,30 +159,38 @@ def _memory_parts(job: _Job, lay: TrainLayout) -> tuple[float, float, float, flo
     per_layer = moe_share * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=True) + (
         1 - moe_share
     ) * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=False)
-    in_flight = lay.pp  # 1F1B: the first stage holds p micro-batches (Narayanan 2021)
-    logits = tokens_mb * m.vocab / lay.tp * 6.0  # bf16 logits + fp32 softmax on the last stage
-    kept = tokens_mb * in_flight * per_layer
-    ckpt = tokens_mb * in_flight * memory.checkpoint_bytes_per_token_layer(m, lay.tp)
-    return states + logits, kept, ckpt, tokens_mb * per_layer
+    ckpt = memory.checkpoint_bytes_per_token_layer(m, lay.tp)
+    logits = tokens_mb * m.vocab / lay.tp * 6.0  # bf16 logits + fp32 softmax, on the last stage only
+    work = tokens_mb * per_layer
+
+    def stage(fixed: float, in_flight: int) -> _StageMemory:
+        return _StageMemory(fixed, tokens_mb * in_flight * per_layer, tokens_mb * in_flight * ckpt, work)
+
+    last = stage(states + logits, 1)
+    return (last,) if lay.pp == 1 else (stage(states, lay.pp), last)
 
 
 def _memory_needed(job: _Job, lay: TrainLayout) -> float:
-    base, kept, ckpt, work = _memory_parts(job, lay)
+    """Bytes per device: the most any pipeline stage needs."""
     r = _recomputed(job.m, lay)
     layers_stage = math.ceil(job.m.layers / lay.pp)
-    return base + (layers_stage - r) * kept + r * ckpt + (work if r else 0.0)
+    return max(st.needed(layers_stage, r) for st in _stages(job, lay))
 
 
 def fewest_recomputed(job: _Job, lay: TrainLayout, capacity: float) -> TrainLayout | None:
-    """`lay` with the least recomputation that fits `capacity` bytes: selective if it fits, else the fewest
-    whole layers per stage (block), else None when even full recomputation does not fit."""
-    base, kept, ckpt, work = _memory_parts(job, lay)
+    """`lay` with the least recomputation that fits `capacity` bytes on every stage: selective if it fits, else
+    the fewest whole layers per stage (block, the same count on every stage as Megatron's
+    `--recompute-num-layers`), else None when even full recomputation does not fit."""
+    stages = _stages(job, lay)
     layers_stage = math.ceil(job.m.layers / lay.pp)
-    if base + layers_stage * kept <= capacity:
+    if all(st.needed(layers_stage, 0) <= capacity for st in stages):
         return replace(lay, recompute="selective", recompute_layers=0)
-    if base + layers_stage * ckpt + work > capacity or kept <= ckpt:
+    if any(st.needed(layers_stage, layers_stage) > capacity for st in stages):
         return None
-    r = max(1, math.ceil((base + layers_stage * kept + work - capacity) / (kept - ckpt)))
+    fewest = [st.fewest_recomputed(layers_stage, capacity) for st in stages]
+    if any(r is None for r in fewest):
+        return None
+    r = max(r for r in fewest if r is not None)
     if r >= layers_stage:
         return replace(lay, recompute="full", recompute_layers=0)
     return replace(lay, recompute="block", recompute_layers=r)
