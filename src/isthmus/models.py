@@ -7,6 +7,11 @@ Specs:
   are read), needs `transformers`;
 - a `torch.export` archive (`.pt2`), loaded with `torch.export.load`.
 
+Trust: every one of these runs code from the user. A factory is Python that is imported and called; a `.pt2`
+archive is no safer: `torch.export.load` unpickles parts of it (torch's export serde falls back to
+`weights_only=False`), so loading one can run arbitrary code, like a `.py` factory. Only load models you trust.
+isthmus's own files (parity records, reports) are JSON and safetensors and are never loaded through this module.
+
 `device="meta"` builds the module without allocating weights (for operator inventories of very large models).
 """
 
@@ -43,16 +48,47 @@ class LoadedModel:
 
 
 def load_model(spec: str, *, device: str = "cpu", seed: int = 0) -> LoadedModel:
-    """Build the model that `spec` names on `device` (seeded, so random weights are reproducible)."""
+    """Build the model that `spec` names on `device` (seeded, so random weights are reproducible).
+
+    This runs the user's code (the factory, or the pickled parts of a `.pt2`): pass only specs you trust.
+    """
     import torch
 
-    path = Path(spec)
+    kind = check_spec(spec)
     torch.manual_seed(seed)
-    if path.suffix == ".pt2":
-        return _load_export(path, spec)
-    if path.is_dir():
-        return _load_hf(path, spec, device)
+    if kind == "export":
+        return _load_export(Path(spec), spec)
+    if kind == "hf":
+        return _load_hf(Path(spec), spec, device)
     return _load_factory(spec, device)
+
+
+def check_spec(spec: str) -> ModelKind:
+    """The kind of model `spec` names, after checking that what it points at exists, without running any code.
+
+    Catches typos (a missing file, a directory without config.json, a spec without `:factory`) before a model is
+    built; importing the module and calling the factory are left to `load_model`.
+    """
+    path = Path(spec)
+    if path.suffix == ".pt2":
+        if not path.is_file():
+            raise InputError(f"{path} does not exist", hint="pass a file written by torch.export.save")
+        return "export"
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise InputError(
+                f"{path} is a directory without config.json",
+                hint="pass a Hugging Face model directory or file.py:factory",
+            )
+        return "hf"
+    target, _ = _split_spec(spec)
+    if _is_file_target(target) and not Path(target).expanduser().is_file():
+        raise InputError(f"model file {target} does not exist", hint="check the path before the ':'")
+    return "factory"
+
+
+def _is_file_target(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or "\\" in target
 
 
 def _split_spec(spec: str) -> tuple[str, str]:
@@ -78,7 +114,7 @@ def _on_path(directory: Path) -> Iterator[None]:
 
 
 def _import_target(target: str) -> Any:
-    if target.endswith(".py") or "/" in target or "\\" in target:
+    if _is_file_target(target):
         file = Path(target).expanduser().resolve()
         if not file.is_file():
             raise InputError(f"model file {target} does not exist", hint="check the path before the ':'")
@@ -141,11 +177,6 @@ def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
     import torch
 
     config_file = path / "config.json"
-    if not config_file.is_file():
-        raise InputError(
-            f"{path} is a directory without config.json",
-            hint="pass a Hugging Face model directory or file.py:factory",
-        )
     try:
         json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -171,9 +202,7 @@ def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
 def _load_export(path: Path, spec: str) -> LoadedModel:
     import torch
 
-    if not path.is_file():
-        raise InputError(f"{path} does not exist", hint="pass a file written by torch.export.save")
-    try:
+    try:  # trusted input only: torch.export.load can unpickle (see the module docstring)
         program = torch.export.load(str(path))
     except Exception as e:
         raise InputError(f"{path}: not a readable torch.export archive: {type(e).__name__}: {e}") from e

@@ -45,14 +45,34 @@ def test_emulate_text_and_strict(run_cli) -> None:
     assert failing[0]["dtypes"] == ["complex128"] and failing[0]["module"] == "stages.1"
 
 
-@pytest.mark.parametrize(("factory", "message"), [("broken_factory", "factory failed"), ("crashing", "model crashed")])
-def test_crash_is_written_as_last_entry(run_cli, tmp_path: Path, factory: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("factory", "message", "exit_code"), [("broken_factory", "factory failed", 2), ("crashing", "model crashed", 1)]
+)
+def test_crash_is_written_as_last_entry(run_cli, tmp_path: Path, factory: str, message: str, exit_code: int) -> None:
     report = tmp_path / "emu.json"
     code, _, err = run_cli("emulate", f"{HERE / 'emu_helpers.py'}:{factory}", "--report", str(report))
-    assert code == 2 and message in err
+    assert code == exit_code and message in err
     last = _entries(report)[-1]
     assert last["kind"] == "crash" and message in str(last["note"])
     assert "emu_helpers.py:" in str(last["source"]) and "raise" in str(last["code"])
+
+
+def test_factory_that_raises_prints_no_summary(run_cli) -> None:
+    code, out, err = run_cli("emulate", f"{HERE / 'emu_helpers.py'}:broken_factory")
+    assert code == 2 and out == "" and "no problems" not in err
+    assert len(err.strip().splitlines()) == 1 and "factory failed" in err
+
+
+def test_model_crash_during_the_run_is_a_finding(run_cli) -> None:
+    code, out, err = run_cli("emulate", f"{HERE / 'emu_helpers.py'}:crashing", "--target", "ascend-910b")
+    assert code == 1
+    assert "crashed: ValueError: model crashed" in out and "ValueError" in err
+
+
+def test_missing_model_file_writes_no_report(run_cli, tmp_path: Path) -> None:
+    report = tmp_path / "emu.json"
+    code, out, err = run_cli("emulate", str(tmp_path / "nope.py") + ":f", "--report", str(report))
+    assert code == 2 and out == "" and "does not exist" in err and not report.exists()
 
 
 def test_bad_input(run_cli) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from isthmus.errors import InputError
-from isthmus.ops import get_target, list_targets, npu_versions
+from isthmus.ops import get_target, list_targets, npu_versions, op_key
 
 
 def test_every_listed_target_loads_with_provenance() -> None:
@@ -73,6 +73,31 @@ def test_packet_takes_the_best_overload_and_spellings_agree() -> None:
     profile = get_target("ascend-910b")
     assert profile.support("aten::add").status == "native"
     assert profile.support("aten.add.Tensor") == profile.support("aten::add.Tensor")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["npu::npu_rms_norm", "npu::npu_rms_norm.default", "npu.npu_rms_norm", "torch.ops.npu.npu_rms_norm.default"],
+)
+def test_npu_custom_operator_spellings_are_native_on_ascend(spelling: str) -> None:
+    sup = get_target("ascend-910b").support(spelling)
+    assert (sup.op, sup.status) == ("npu::npu_rms_norm", "native")
+
+
+def test_op_key_keeps_any_namespace() -> None:
+    assert op_key("npu::npu_rms_norm") == ("npu::npu_rms_norm", False)
+    assert op_key("mylib::foo.out") == ("mylib::foo.out", False)
+    assert op_key("torch.ops.mylib.foo.default") == ("mylib::foo", False)
+    assert op_key("aten::add") == ("add", True) and op_key("add.default") == ("add", False)
+
+
+@pytest.mark.parametrize("target", ["ascend-910b", "cuda", "cpu"])
+@pytest.mark.parametrize("op", ["aten::nonexistent_op", "aten::add.Tensr", "mylib::foo"])
+def test_unknown_operator_is_unsupported_not_a_fallback(target: str, op: str) -> None:
+    sup = get_target(target).support(op)
+    assert sup.status == "unsupported" and not sup.slow and "unknown to" in sup.note
+    if target.startswith("ascend"):
+        assert "both registries" in sup.note
 
 
 def test_support_of_an_op_overload() -> None:

@@ -58,6 +58,26 @@ def test_usage_errors_exit_2(run_cli, tiny_spec: str, tmp_path: Path) -> None:
     assert code == 2 and "no such record" in err
 
 
+def test_mistyped_record_directory_is_not_read_as_a_model(run_cli, deep_file: Path, tmp_path: Path) -> None:
+    run_cli("parity", "record", f"{deep_file}:deep", "-o", str(tmp_path / "a"))
+    code, out, err = run_cli("parity", "compare", str(tmp_path / "typo"), str(tmp_path / "a"))
+    assert code == 2 and out == "" and "no such record directory" in err and "model spec" not in err
+    (tmp_path / "empty").mkdir()  # exists but holds no record: the record loader says what is missing
+    code, _, err = run_cli("parity", "compare", str(tmp_path / "empty"), str(tmp_path / "a"))
+    assert code == 2 and "manifest.json" in err and "model spec" not in err
+
+
+def test_records_are_never_unpickled() -> None:
+    """Record files are JSON + safetensors: nothing under isthmus/parity may load them with pickle or torch.load."""
+    import isthmus.parity
+
+    package = Path(isthmus.parity.__file__).parent
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        for call in ("torch.load(", "pickle.load", "export.load(", "weights_only=False"):
+            assert call not in text, f"{source.name} uses {call}"
+
+
 @pytest.mark.gpu
 def test_cli_records_on_cuda_and_compares_with_cpu(run_cli, tiny_spec: str, tmp_path: Path) -> None:
     import torch

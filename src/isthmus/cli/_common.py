@@ -1,4 +1,4 @@
-"""Small helpers shared by the CLI command modules (output format option, JSON printing, stderr console)."""
+"""Small helpers shared by the CLI command modules (output format option, shape parsing, JSON printing, consoles)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from isthmus.errors import InputError
+
 format_option = click.option(
     "--format",
     "fmt",
@@ -16,6 +18,20 @@ format_option = click.option(
     show_default=True,
     help="text for people, json for machines (on stdout).",
 )
+
+
+def parse_shape(_ctx: click.Context | None, param: click.Parameter | None, value: str | None) -> tuple[int, ...] | None:
+    """Click callback for shape options (`--input-shape 1,128`): a tuple of positive ints, or None when not given.
+
+    Anything but comma-separated positive integers is an InputError (one line, exit 2) that says how to write it.
+    """
+    if value is None:
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    if not all(p.isdecimal() and int(p) > 0 for p in parts):
+        option = param.opts[0] if param is not None and param.opts else "--input-shape"
+        raise InputError(f"{option} {value!r}: use comma-separated positive integers, e.g. 1,128")
+    return tuple(int(p) for p in parts)
 
 
 def echo_json(obj: Any) -> None:

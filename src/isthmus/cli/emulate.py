@@ -6,20 +6,8 @@ from pathlib import Path
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, stderr_console
+from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console
 from isthmus.errors import ExitCode, InputError, IsthmusError
-
-
-def _shape(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        shape = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError as e:
-        raise InputError(f"--input-shape {text!r} is not a list of integers", hint="e.g. --input-shape 1,128") from e
-    if not shape or any(n <= 0 for n in shape):
-        raise InputError(f"--input-shape {text!r} needs positive sizes", hint="e.g. --input-shape 1,128")
-    return shape
 
 
 @click.command(
@@ -37,7 +25,7 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
               "target's default, float16 on Ascend; float32: no autocast).")  # fmt: skip
 @click.option("--train", is_flag=True, help="Run forward, backward and an AdamW step (default: forward only).")
 @click.option("--steps", type=click.IntRange(1, 10_000), default=1, show_default=True, help="Steps to run.")
-@click.option("--input-shape", help="Input shape, e.g. 1,128 (token ids for language models).")
+@click.option("--input-shape", callback=parse_shape, help="Input shape, e.g. 1,128 (token ids for language models).")
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -47,23 +35,27 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
 @format_option
 def command(
     model: str, target: str, torch_npu_version: str | None, strict: bool, numerics: bool, compute_dtype: str,
-    train: bool, steps: int, input_shape: str | None, report: Path | None, fmt: str,
+    train: bool, steps: int, input_shape: tuple[int, ...] | None, report: Path | None, fmt: str,
 ) -> int:  # fmt: skip
     """Run MODEL for real on the CPU under TARGET's operator registry and dtype rules, and list every operator
     and dtype that would fail, fall back to the host or be slow there, with module path, source line, count
     and time share.
 
     MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
-    torch.export .pt2 file. Exit code 1 when something would fail or fall back (or the model crashed).
+    torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
+    load files you trust. Exit code 1 when something would fail or fall back, or the model crashed while it ran;
+    2 for bad input (unknown target, a MODEL that cannot be found, imported or built; --report still gets the
+    crash when the factory raised).
     """
     from isthmus.files import atomic_write_json
+    from isthmus.models import check_spec
     from isthmus.ops.emulate import resolve_target
     from isthmus.ops.emulate_program import format_report
     from isthmus.ops.emulate_run import emulate_model
     from isthmus.ops.numerics import parse_dtype, policy_for
 
     profile = resolve_target(target, torch_npu_version)  # a typo fails before the model loads
-    shape = _shape(input_shape)
+    check_spec(model)  # so does a model path that does not exist: one line, nothing written
     dtype = None
     if numerics:
         auto = policy_for(profile.device_type).autocast_dtype
@@ -71,19 +63,19 @@ def command(
     what = "training steps" if train else "forward passes"
     with stderr_console().status(f"emulating {target}: {steps} {what} of {model}..."):
         outcome = emulate_model(model, profile, strict=strict, numerics=numerics, compute_dtype=dtype, train=train,
-                                steps=steps, input_shape=shape)  # fmt: skip
-    rep = outcome.report
+                                steps=steps, input_shape=input_shape)  # fmt: skip
+    rep, err = outcome.report, outcome.error
     if report is not None:
-        atomic_write_json(report, rep.to_json())
+        atomic_write_json(report, rep.to_json())  # even when the model crashed: the crash is the last entry
+        click.echo(f"report: {report}", err=True)
+    if isinstance(err, InputError):
+        # load_model reports every failure to import, call or build the model as InputError: nothing ran, so
+        # there is no summary to print (it would read "no problems in 0 calls"), only the one-line error
+        raise err
     if fmt == "json":
         echo_json(rep.to_json())
     else:
         click.echo(format_report(rep))
-    if report is not None:
-        click.echo(f"report: {report}", err=True)
-    err = outcome.error
-    if isinstance(err, InputError):
-        raise err
     if err is not None and not isinstance(err, IsthmusError):
-        raise InputError(f"{model}: {type(err).__name__}: {err}") from err
+        click.echo(f"isthmus: {model} raised {type(err).__name__} during the emulated run: {err}", err=True)
     return int(ExitCode.FINDINGS) if rep.problems or rep.crash else int(ExitCode.OK)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, stderr_console, stdout_console
+from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console, stdout_console
 from isthmus.errors import ExitCode, InputError
 
 _DTYPES = ("float32", "float16", "bfloat16", "float64")
-
-
-def _shape(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        shape = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError as e:
-        raise InputError(f"--input-shape {text!r} is not a list of integers", hint="e.g. --input-shape 1,128") from e
-    if not shape or any(n <= 0 for n in shape):
-        raise InputError(f"--input-shape {text!r} needs positive sizes", hint="e.g. --input-shape 1,128")
-    return shape
 
 
 @click.command(
@@ -30,21 +18,22 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
 @click.option("--target", "-t", "targets", multiple=True, help="Target to check (repeatable). [default: cuda, "
               "ascend-910b]")  # fmt: skip
 @click.option("--torch-npu-version", help="torch_npu release whose operator list Ascend targets use [default: newest].")
-@click.option("--input-shape", help="Input shape, e.g. 1,128 (token ids for language models).")
+@click.option("--input-shape", callback=parse_shape, help="Input shape, e.g. 1,128 (token ids for language models).")
 @click.option("--dtype", type=click.Choice(_DTYPES), help="Cast the model and float inputs to this dtype.")
 @click.option("--train", is_flag=True, help="Also capture backward and an AdamW optimizer step.")
 @click.option("--problems-only", is_flag=True, help="Show only operators that fall back or fail somewhere.")
 @click.option("--list-targets", is_flag=True, help="List the targets and their registries, then exit.")
 @format_option
 def command(
-    model: str | None, targets: tuple[str, ...], torch_npu_version: str | None, input_shape: str | None,
+    model: str | None, targets: tuple[str, ...], torch_npu_version: str | None, input_shape: tuple[int, ...] | None,
     dtype: str | None, train: bool, problems_only: bool, list_targets: bool, fmt: str,
 ) -> int:  # fmt: skip
     """List the aten operators MODEL executes (captured on meta tensors: no weights, no memory) and whether
     each runs natively, decomposed, through a CPU fallback, or not at all on each target.
 
     MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
-    torch.export .pt2 file. Exit code 1 when any target has fallbacks, failures or dtype problems.
+    torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
+    load files you trust. Exit code 1 when any target has fallbacks, failures or dtype problems.
     """
     from isthmus.ops.registry import npu_versions
     from isthmus.ops.targets import get_target
@@ -65,7 +54,6 @@ def command(
     chosen = targets or ("cuda", "ascend-910b")
     for t in chosen:  # fail fast on a typo, before any model is loaded
         get_target(t, torch_npu_version)
-    shape = _shape(input_shape)
 
     import torch
 
@@ -73,7 +61,7 @@ def command(
     from isthmus.ops.render import render_text
 
     with stderr_console().status(f"capturing the operators of {model} on meta tensors..."):
-        inv = inventory(model, chosen, input_shape=shape, dtype=getattr(torch, dtype) if dtype else None,
+        inv = inventory(model, chosen, input_shape=input_shape, dtype=getattr(torch, dtype) if dtype else None,
                         train=train, torch_npu_version=torch_npu_version)  # fmt: skip
     if fmt == "json":
         echo_json(inv.to_json())

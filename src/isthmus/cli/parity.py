@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, stderr_console
+from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console
 from isthmus.errors import ExitCode, InputError
 
+if TYPE_CHECKING:
+    from isthmus.parity.format import Record
 
-def _shape(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    try:
-        dims = tuple(int(d) for d in value.replace("x", ",").split(",") if d.strip())
-    except ValueError:
-        dims = ()
-    if not dims or any(d <= 0 for d in dims):
-        raise click.BadParameter(f"{value!r}: give positive sizes like 1,512")
-    return dims
+
+def _looks_like_model(arg: str) -> bool:
+    """Whether `compare`'s first argument is a model spec rather than a record directory.
+
+    A model is `file.py:factory` / `package.module:factory` (a ':'), a Hugging Face directory with config.json, or
+    a `.pt2` file. Anything else that looks like a path (it exists or has a path separator) is meant as a record,
+    so a mistyped record directory gets "no such record", not a complaint about model specs.
+    """
+    path = Path(arg)
+    if path.suffix == ".pt2" or (path.is_dir() and (path / "config.json").is_file()):
+        return True
+    looks_like_path = path.exists() or "/" in arg or os.sep in arg
+    return ":" in arg or not looks_like_path
+
+
+def _load_run(arg: str) -> Record:
+    """The record at `arg`, with a plain "no such record directory" for a path that does not exist."""
+    from isthmus.parity import load_record
+
+    if not Path(arg).exists():
+        raise InputError(
+            f"{arg}: no such record directory",
+            hint="pass a directory written by `isthmus parity record`, or MODEL as path/file.py:factory",
+        )
+    return load_record(arg)
 
 
 def _run_options(f: Any) -> Any:
@@ -42,7 +60,7 @@ def command() -> None:
 @click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path), help="Record directory.")
 @click.option("--inputs", type=click.Path(path_type=Path), help="Inputs: a safetensors file (input_0, input_1...).")
 @click.option("--seed", default=0, show_default=True, help="Seed for the model, generated inputs and the run.")
-@click.option("--input-shape", callback=_shape, help="Generate inputs of this shape from --seed (e.g. 1,512).")
+@click.option("--input-shape", callback=parse_shape, help="Generate inputs of this shape from --seed (e.g. 1,512).")
 @_run_options
 @click.option("--backward", is_flag=True, help="Also record input and parameter gradients of one backward.")
 @click.option("--full", multiple=True, metavar="PATTERN", help="Keep whole outputs of modules matching this glob.")
@@ -63,7 +81,12 @@ def record(
     samples: int,
     fmt: str,
 ) -> int:
-    """Run MODEL once and write a portable record (manifest.json + tensors.safetensors) to --out."""
+    """Run MODEL once and write a portable record (manifest.json + tensors.safetensors) to --out.
+
+    MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
+    torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
+    load files you trust. Records themselves are JSON and safetensors, never pickle.
+    """
     import time
 
     from isthmus.parity import InputSpec, RecordOptions, record_model, save_record
@@ -134,14 +157,14 @@ def compare(
     Exit status 1 when any module is outside tolerance or missing, 0 when all pass.
     """
     from isthmus.parity import compare as compare_records
-    from isthmus.parity import is_record_dir, load_record, record_against, save_record, text_lines, to_json
+    from isthmus.parity import is_record_dir, record_against, save_record, text_lines, to_json
 
-    if is_record_dir(Path(first)):
-        a, b = load_record(first), load_record(second)
+    if is_record_dir(Path(first)) or not _looks_like_model(first):
+        a, b = _load_run(first), _load_run(second)
         if save_b is not None:
             raise InputError("--save applies only when recording on the fly (compare MODEL RUN_A)")
     else:
-        a = load_record(second)
+        a = _load_run(second)
         with stderr_console().status(f"recording {first} on {device}"):
             b = record_against(first, a, device=device, dtype=dtype, autocast=autocast, emulate=emulate)
         if save_b is not None:

@@ -9,6 +9,8 @@ The support logic lives here and only here (`TargetProfile.support`), so `isthmu
 4. it is composite (CompositeImplicit/CompositeExplicit, or decomposed in a capture): follow the decomposition
    recursively; decomposed if every part runs, otherwise the worst part's fate;
 5. otherwise the device's fallback: torch_npu runs it on the host CPU (slow); CUDA and CPU have none: unsupported.
+   An operator neither torch's table nor the target's knows (a typo, an unregistered custom operator) is
+   unsupported everywhere: there is no CPU kernel to fall back to either.
 """
 
 from __future__ import annotations
@@ -63,21 +65,27 @@ def op_key(op: str) -> tuple[str, bool]:
     """(`name.overload` registry key, is_packet) from `aten::add.Tensor`, `aten.add.Tensor`, `add`, ...
 
     `.default` maps to the bare name (native_functions.yaml's spelling of the default overload); a name with
-    no overload is a packet (every overload). `npu::` custom operators keep their prefix.
+    no overload is a packet (every overload). Operators of other namespaces keep their `ns::` prefix: `npu::`
+    custom operators as `npu::name` (torch_npu's list names no overloads), others as `ns::name[.overload]`.
+    A dotted spelling is read as `ns.name.overload` after `torch.ops.`, or when it starts with `aten.`/`npu.`.
     """
-    text = op.strip().removeprefix("torch.ops.")
-    if text.startswith("npu::") or text.startswith("npu."):
-        return "npu::" + text[4:].split(".", 1)[0], False
-    text = text.removeprefix("aten::").removeprefix("aten.")
-    name, _, overload = text.partition(".")
-    if not overload:
-        return name, True
-    return (name if overload == "default" else f"{name}.{overload}"), False
+    raw = op.strip()
+    text = raw.removeprefix("torch.ops.")
+    namespace, sep, rest = text.partition("::")
+    if not sep:
+        first, dot, tail = text.partition(".")
+        dotted_ns = dot and (first in ("aten", "npu") or raw.startswith("torch.ops."))
+        namespace, rest = (first, tail) if dotted_ns else ("aten", text)
+    name, _, overload = rest.partition(".")
+    if namespace == "npu":
+        return f"npu::{name}", False
+    key = name if overload in ("", "default") else f"{name}.{overload}"
+    return (key if namespace == "aten" else f"{namespace}::{key}"), not overload
 
 
 def display(key: str) -> str:
     """Registry key -> `aten::name.overload` (`aten::addmm.default` for the default overload)."""
-    if key.startswith("npu::"):
+    if "::" in key:
         return key
     return f"aten::{key}" if "." in key else f"aten::{key}.default"
 
@@ -107,7 +115,7 @@ class TargetProfile:
         """Support of `op` ("aten::name.overload", or the packet "aten::name": its best overload)."""
         key, packet = op_key(op)
         decomp = decompositions or {}
-        if packet and not key.startswith("npu::"):
+        if packet and "::" not in key:
             keys = self.torch_table.overloads(key) or [key]
             results = [self._resolve(k, decomp, ()) for k in keys]
             best = min(results, key=lambda r: _RANK[r.status])
@@ -148,9 +156,15 @@ class TargetProfile:
         parts = decomp.get(key) or ((self.torch_table.delegates[key],) if key in self.torch_table.delegates else ())
         if ("I" in flags or "E" in flags or key in decomp) and len(stack) < _MAX_DEPTH:
             return self._composite(key, flags, parts, decomp, stack, suggestion)
-        if self.device_type == "npu":
+        known = key in self.torch_table.flags
+        if self.device_type == "npu" and known:
             return OpSupport(name, "fallback", ("cpu",), True, NPU_FALLBACK_NOTE, suggestion)
-        what = "operator unknown to torch" if key not in self.torch_table.flags else f"no {self.device_type} kernel"
+        if not known and self.device_type == "npu":
+            what = "operator unknown to both registries (torch's native_functions.yaml and torch_npu's)"
+        elif not known:
+            what = "operator unknown to torch's registry (native_functions.yaml): check the name"
+        else:
+            what = f"no {self.device_type} kernel"
         python = " (a torch._decomp decomposition exists: torch.compile can lower it)" if "P" in flags else ""
         return OpSupport(name, "unsupported", (), False, what + python, suggestion)
 
