@@ -21,27 +21,11 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from isthmus.project import SKIP_DIRS
 from isthmus.scan.context import PyContext, add_import, mark_guarded, suppressions
 from isthmus.scan.model import FileResult, Finding, ScanResult, Target
 from isthmus.scan.rules import FileRule, NameRule, NodeRule, Rule, all_rules
 
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        "__pycache__",
-        "node_modules",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        ".tox",
-        ".eggs",
-        "site-packages",
-    }
-)
 MAX_BYTES = 8 * 1024 * 1024  # larger files are reported, not parsed (generated code, data dumps)
 _SHELL = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".yaml", ".yml", ".env")
 _CPP = (".cpp", ".cc", ".cxx", ".h", ".hpp")

@@ -20,6 +20,14 @@ def _code_lines(text: str) -> Iterator[tuple[int, str]]:
             yield i, raw
 
 
+def _env_findings(rule: FileRule, path: str, text: str, pattern: re.Pattern[str]) -> Iterator[Finding]:
+    """One finding per distinct variable matching `pattern` on each code line, with the target's equivalent."""
+    for i, line in _code_lines(text):
+        for var in dict.fromkeys(m.group(1) for m in pattern.finditer(line)):
+            col = line.index(var) + 1
+            yield finding(rule, path, i, advice(var), col, col + len(var))
+
+
 class LaunchCudaEnv(FileRule):
     """Launch scripts and configs that set or read CUDA variables: ignored on the target, so device selection,
     allocator settings or debugging flags silently stop applying.
@@ -41,10 +49,7 @@ class LaunchCudaEnv(FileRule):
     )
 
     def check_file(self, path: str, text: str) -> Iterator[Finding]:
-        for i, line in _code_lines(text):
-            for var in dict.fromkeys(m.group(1) for m in _CUDA.finditer(line)):
-                col = line.index(var) + 1
-                yield finding(self, path, i, advice(var), col, col + len(var))
+        yield from _env_findings(self, path, text, _CUDA)
 
 
 class LaunchNcclEnv(FileRule):
@@ -64,10 +69,7 @@ class LaunchNcclEnv(FileRule):
     INVALID = (Case("export NCCL_DEBUG=WARN\nexport NCCL_SOCKET_IFNAME=eth0\n", path="run.sh"),)
 
     def check_file(self, path: str, text: str) -> Iterator[Finding]:
-        for i, line in _code_lines(text):
-            for var in dict.fromkeys(m.group(1) for m in _NCCL.finditer(line)):
-                col = line.index(var) + 1
-                yield finding(self, path, i, advice(var), col, col + len(var))
+        yield from _env_findings(self, path, text, _NCCL)
 
 
 class LaunchNvidiaSmi(FileRule):
