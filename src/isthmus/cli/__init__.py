@@ -107,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("isthmus: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as e:
-        e.show()
+        ctx = getattr(e, "ctx", None)
+        usage = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(e.format_message().split())  # one line, whatever click wrapped
+        click.echo(f"isthmus: error: {message}{usage}", err=True)
         sys.exit(int(ExitCode.USAGE) if e.exit_code == 2 else e.exit_code)
     except KeyboardInterrupt:
         click.echo("isthmus: interrupted", err=True)
