@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from isthmus.monitor.model import DeviceReading
@@ -67,7 +67,7 @@ def _extras(run: Runner, npu: int, chips: list[ChipRow]) -> tuple[str, list[str 
     return serial, freqs, error
 
 
-def _reading(row: ChipRow, multi: bool, node: str, serial: str, freq: str | None, extra_error: str) -> DeviceReading:
+def _reading(row: ChipRow, multi: bool, node: str, serial: str, freq: str | None, freq_reason: str) -> DeviceReading:
     b = ReadingBuilder("huawei")
     b.put("isthmus_accel_utilization_ratio", row.aicore_pct)
     b.put("isthmus_accel_memory_used_bytes", row.mem_used_mb)
@@ -80,7 +80,7 @@ def _reading(row: ChipRow, multi: bool, node: str, serial: str, freq: str | None
         b.put(
             "isthmus_accel_core_clock_hertz",
             None if freq is None else number(freq, "Aicore curFreq(MHZ)"),
-            reason=extra_error,
+            reason=freq_reason,
         )
     except NpuSmiFormatError as e:
         error = f"npu-smi info -t common -i {row.npu}: {e}"
@@ -98,14 +98,16 @@ def read_npu_smi(run: Runner, node: str) -> tuple[list[DeviceReading], list[str]
     except (ToolError, NpuSmiFormatError) as e:
         return [failed_device("huawei", "?", node, "npu-smi", str(e))], []
     by_npu: dict[int, list[ChipRow]] = defaultdict(list)
+    blocks: Counter[str] = Counter(e.npu for e in table.errors)  # chips per NPU, readable or not
     for row in table.chips:
         by_npu[row.npu].append(row)
+        blocks[str(row.npu)] += 1
     readings: list[DeviceReading] = []
     for npu, chips in by_npu.items():
-        multi = len(chips) > 1
-        serial, freqs, extra_error = _extras(run, npu, chips)
-        readings += [_reading(r, multi, node, serial, f, extra_error) for r, f in zip(chips, freqs, strict=True)]
+        multi = blocks[str(npu)] > 1
+        serial, freqs, freq_reason = _extras(run, npu, chips)
+        readings += [_reading(r, multi, node, serial, f, freq_reason) for r, f in zip(chips, freqs, strict=True)]
     for err in table.errors:
-        where = err.npu if err.chip in ("?", "0") else f"{err.npu}.{err.chip}"
+        where = f"{err.npu}.{err.chip}" if blocks[err.npu] > 1 else err.npu
         readings.append(failed_device("huawei", where, node, "npu-smi", f"npu-smi info, NPU {where}: {err.message}"))
     return readings, []
