@@ -46,8 +46,10 @@ def snapshot(backend: str, node: str | None, fmt: str) -> int:
             tbl.add_row(*r)
         console = stdout_console()
         console.print(tbl if snap.devices else "No accelerators found.")
+        for d in snap.errors:
+            console.print(f"error: {d.vendor} {d.index}: {d.error}", markup=False)
         for note in snap.notes:
-            console.print(f"note: {note}")
+            console.print(f"note: {note}", markup=False)
     return int(ExitCode.FINDINGS) if snap.errors else 0
 
 

@@ -27,7 +27,7 @@ def rows(snapshot: Snapshot) -> list[list[str]]:
     out = []
     for d in snapshot.devices:
         if d.error:
-            out.append([d.vendor, d.index, d.model or "?", f"error: {d.error}"] + [""] * (len(COLUMNS) - 1))
+            out.append([d.vendor, d.index, d.model or "?", "unreadable"] + [""] * (len(COLUMNS) - 1))
         else:
             out.append([d.vendor, d.index, d.model, *(cell(d, m, div, f) for _, m, div, f in COLUMNS)])
     return out

@@ -38,4 +38,6 @@ def section(ctx: AssessContext, sources: Sources | None = None) -> SectionResult
         f"<p>Snapshot taken {esc(snap.taken)} on <code>{esc(snap.node)}</code>, in the schema of "
         "<code>isthmus monitor</code> (docs/monitor.md).</p>" + table(header(), rows(snap))
     )
+    if bad:
+        html += table(["vendor", "index", "error"], [[d.vendor, d.index, d.error] for d in bad])
     return SectionResult(KEY, TITLE, "warn" if bad else "pass", summary, snap.to_json(), html)
