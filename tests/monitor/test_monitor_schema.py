@@ -73,3 +73,11 @@ def test_no_value_can_be_recorded_where_the_vendor_has_none() -> None:
         b.put("isthmus_accel_link_errors_total", 0.0)
     b.put("isthmus_accel_power_watts", float("nan"), reason="sensor gave NaN")
     assert b.values == {} and b.missing == {"isthmus_accel_power_watts": "sensor gave NaN"}
+
+
+def test_docs_show_every_metric_and_migration(repo_root) -> None:  # type: ignore[no-untyped-def]
+    doc = (repo_root / "docs" / "monitor.md").read_text(encoding="utf-8")
+    s = load_schema()
+    for name in [m.name for m in s.metrics] + [x.theirs for x in s.migrations]:
+        assert f"`{name}`" in doc, name
+    assert "100 * isthmus_accel_memory_used_bytes / isthmus_accel_memory_total_bytes" in doc
