@@ -36,3 +36,11 @@ def test_section_warns_on_unreadable_device(tinygpt_dir: Path, tmp_path: Path) -
     broken = recorded("npu_smi_info_910b.txt").replace("| OK            | 187.5", "| UNKNOWN       | 187.5", 1)
     r = section(_ctx(tinygpt_dir, tmp_path), Sources(npu_smi=npu_smi_runner({("info",): broken})))
     assert r.status == "warn" and "1 unreadable" in r.summary and "UNKNOWN" in r.html
+
+
+def test_section_without_nvml_says_what_to_install(tinygpt_dir: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    monkeypatch.setattr("isthmus.monitor.dcmi.load_dcmi", lambda *a: None)
+    monkeypatch.setattr("isthmus.monitor.ascend.npu_smi_path", lambda: None)
+    r = section(_ctx(tinygpt_dir, tmp_path))
+    assert r.status == "skipped" and "isthmus[monitor]" in r.summary

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from collections import Counter, defaultdict
@@ -72,7 +73,11 @@ def _reading(row: ChipRow, multi: bool, node: str, serial: str, freq: str | None
     b.put("isthmus_accel_utilization_ratio", row.aicore_pct)
     b.put("isthmus_accel_memory_used_bytes", row.mem_used_mb)
     b.put("isthmus_accel_memory_total_bytes", row.mem_total_mb)
-    b.put("isthmus_accel_power_watts", row.power_w, reason="'-': reported on the module's first chip only")
+    b.put(
+        "isthmus_accel_power_watts",
+        row.power_w,
+        reason="npu-smi printed '-' or 'NA' (Atlas A3 reports module power on the first chip only)",
+    )
     b.put("isthmus_accel_temperature_celsius", row.temp_c)
     b.put("isthmus_accel_health_status", float(HEALTH_LEVELS[row.health]))
     error = ""
@@ -86,9 +91,7 @@ def _reading(row: ChipRow, multi: bool, node: str, serial: str, freq: str | None
         error = f"npu-smi info -t common -i {row.npu}: {e}"
     uuid = f"{serial}/{row.chip}" if serial and multi else serial
     reading = b.build(model=row.name, index=_index(row, multi), uuid=uuid, node=node, backend="npu-smi")
-    if error:
-        return DeviceReading(**{**vars(reading), "error": error})
-    return reading
+    return dataclasses.replace(reading, error=error) if error else reading
 
 
 def read_npu_smi(run: Runner, node: str) -> tuple[list[DeviceReading], list[str]]:

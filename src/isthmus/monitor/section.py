@@ -16,8 +16,8 @@ def section(ctx: AssessContext, sources: Sources | None = None) -> SectionResult
     if sources is None:
         try:
             sources = detect("auto")
-        except NotInstalledError:
-            sources = Sources()
+        except NotInstalledError as e:  # cannot even look for NVIDIA GPUs: say so rather than "no accelerators"
+            return SectionResult(KEY, TITLE, "skipped", f"skipped: {e}", {"notes": [str(e)]}, f"<p>{esc(e)}</p>")
     snap = take_snapshot(sources)
     if not snap.devices:
         notes = "; ".join(snap.notes) or "no vendor interface found"
