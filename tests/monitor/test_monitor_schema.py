@@ -26,7 +26,8 @@ def test_every_metric_names_both_vendors_with_a_source_or_a_reason() -> None:
             if f.status == "unavailable":
                 assert f.note, (m.name, vendor)
             else:
-                assert s.sources[f.source]["url"].startswith("https://"), (m.name, vendor)
+                source = s.sources[f.source]
+                assert source["url"].startswith("https://") and source["date"] and source["kind"], (m.name, vendor)
             if vendor == "nvidia" and f.status == "collected":
                 assert f.dcgm.startswith("DCGM_FI_DEV_"), m.name
     exporters = {x.exporter for x in s.migrations}
