@@ -169,3 +169,13 @@ def test_dcmi_wins_over_npu_smi_and_a_crashing_backend_is_a_note() -> None:
 
     snap = take_snapshot(Sources(dcmi=Exploding({})), "n")
     assert snap.devices == () and snap.notes == ("DCMI: cannot list cards (boom)",)
+
+
+def test_nvml_stub_matches_the_real_pynvml_names_and_constants() -> None:
+    pynvml = pytest.importorskip("pynvml")
+    fake = fake_nvml([FakeGpu()])
+    for name, value in vars(fake).items():
+        if name.startswith("NVML_") and name != "NVML_NVLINK_MAX_LINKS":
+            assert getattr(pynvml, name) == value, name
+        elif name.startswith("nvml"):
+            assert callable(getattr(pynvml, name)), name
