@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "estimate": ("estimate", "Estimate LLM training and serving performance on NVIDIA and Ascend systems."),
     "plan": ("plan", "Plan a fleet: what to run where, at what cost, under which rules."),
+    "monitor": ("monitor", "Accelerator telemetry in one schema for NVIDIA and Ascend; Prometheus exporter."),
 }
 
 

@@ -18,6 +18,7 @@ from isthmus.report.model import AssessContext, AssessReport, SectionResult
 # (key, title, "module:function"), in report order. Each capability adds its own line.
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("environment", "Environment", "isthmus.report.environment:section"),
+    ("telemetry", "Accelerator telemetry", "isthmus.monitor.section:section"),
     ("inventory", "Project inventory", "isthmus.report.inventory:section"),
     ("scan", "Static scan", "isthmus.scan.section:section"),
     ("ops", "Operator coverage", "isthmus.ops.section:section"),
