@@ -12,7 +12,10 @@ def test_requirements_exact_pins_and_cuda_local_version() -> None:
 
 
 def test_pyproject_dependencies_and_extras() -> None:
-    text = '[project]\ndependencies = ["torch==2.1.0"]\n[project.optional-dependencies]\nnpu = ["torch-npu==2.1.0.post12"]\n'
+    text = (
+        '[project]\ndependencies = ["torch==2.1.0"]\n'
+        '[project.optional-dependencies]\nnpu = ["torch-npu==2.1.0.post12"]\n'
+    )
     assert stack_of(from_pyproject(text)) == {"torch": "2.1.0", "torch_npu": "2.1.0.post12"}
     assert from_pyproject("not toml [") == []
 

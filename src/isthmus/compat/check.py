@@ -191,8 +191,8 @@ def _ascend_driver(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
 def nearest_ascend(s: Mapping[str, str], data: CompatFile | None = None) -> dict[str, str]:
     """The listed torch / torch_npu / CANN / Python / driver set closest to `s`.
 
-    Closest means, in order: the same torch release, the same torch minor, the same CANN, a Python the row
-    supports, official over observed, then the newest CANN and torch_npu.
+    Closest means, in order: the same torch release, the same torch_npu, the same torch minor, the same CANN, a
+    Python the row supports, official over observed, then the newest CANN and torch_npu.
     """
     data = data or load_matrix()
     torch_rel = release(s["torch"]) if "torch" in s else None
@@ -204,6 +204,7 @@ def nearest_ascend(s: Mapping[str, str], data: CompatFile | None = None) -> dict
     def score(r: AscendRow) -> tuple[Any, ...]:
         return (
             torch_rel is not None and r.torch == torch_rel,
+            "torch_npu" in s and same_version(r.torch_npu, s["torch_npu"]),
             torch_minor is not None and minor(r.torch) == torch_minor,
             "cann" in s and prefix_match(s["cann"], r.cann),
             py is None or py in r.python,
