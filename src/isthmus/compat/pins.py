@@ -8,6 +8,7 @@ too: `nvidia/cuda:12.1.0-...` (CUDA), `pytorch/pytorch:2.4.0-cuda12.1-...` (torc
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from collections.abc import Iterator
@@ -104,6 +105,25 @@ def from_pyproject(text: str) -> list[Pin]:
     return out
 
 
+def from_setup_py(text: str) -> list[Pin]:
+    """Pins in `setup(install_requires=[...], extras_require={...})` string literals (read with `ast`, never run)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    out: list[Pin] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.keyword) or node.arg not in ("install_requires", "extras_require"):
+            continue
+        values = node.value.values if isinstance(node.value, ast.Dict) else [node.value]
+        for v in values:
+            items = v.elts if isinstance(v, (ast.List, ast.Tuple)) else []
+            for item in items:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    out.extend(requirement_pin(item.value, item.lineno))
+    return out
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, text) with backslash continuations joined; comments dropped."""
     start, parts = 0, list[str]()
@@ -159,6 +179,8 @@ def pins_of(path: str, text: str) -> list[Pin]:
         return from_pyproject(text)
     if name.endswith(".txt"):
         return from_requirements(text)
+    if name == "setup.py":
+        return from_setup_py(text)
     return from_shell(text)
 
 

@@ -20,6 +20,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("environment", "Environment", "isthmus.report.environment:section"),
     ("inventory", "Project inventory", "isthmus.report.inventory:section"),
     ("scan", "Static scan", "isthmus.scan.section:section"),
+    ("compat", "Software stack", "isthmus.compat.section:section"),
     ("ops", "Operator coverage", "isthmus.ops.section:section"),
     ("emulate", "Emulated run", "isthmus.ops.emulate_section:section"),
     ("run", "Unmodified run", "isthmus.accel.section:section"),
