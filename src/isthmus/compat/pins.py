@@ -111,14 +111,18 @@ def from_setup_py(text: str) -> list[Pin]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
         return []
+    return [p for node in ast.walk(tree) if isinstance(node, ast.Call) for p in setup_call_pins(node)]
+
+
+def setup_call_pins(call: ast.Call) -> list[Pin]:
+    """Pins of one call's `install_requires` / `extras_require` keywords (string literals only)."""
     out: list[Pin] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.keyword) or node.arg not in ("install_requires", "extras_require"):
+    for kw in call.keywords:
+        if kw.arg not in ("install_requires", "extras_require"):
             continue
-        values = node.value.values if isinstance(node.value, ast.Dict) else [node.value]
+        values = kw.value.values if isinstance(kw.value, ast.Dict) else [kw.value]
         for v in values:
-            items = v.elts if isinstance(v, (ast.List, ast.Tuple)) else []
-            for item in items:
+            for item in v.elts if isinstance(v, (ast.List, ast.Tuple)) else []:
                 if isinstance(item, ast.Constant) and isinstance(item.value, str):
                     out.extend(requirement_pin(item.value, item.lineno))
     return out

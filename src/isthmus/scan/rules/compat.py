@@ -4,15 +4,18 @@ Reads requirements files, pyproject.toml, Dockerfiles and shell scripts (base im
 `pip install` lines) and checks the pins of each file as one stack: torch / torch_npu / CANN / Python / vllm-ascend
 on the Ascend side, torch / CUDA / Python / flash-attn on the CUDA side (`isthmus.compat`). A conflict with an
 official table is an error, with an observed (third-party) one a warning; each message names the fix and its source.
+setup.py is Python to the scanner, so its `install_requires` / `extras_require` literals are checked by a node rule.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
-from isthmus.compat.pins import Pin, pins_of, stack_of
-from isthmus.scan.model import Finding
-from isthmus.scan.rules.base import Case, FileRule, finding
+from isthmus.compat.pins import Pin, pins_of, setup_call_pins, stack_of
+from isthmus.scan.context import PyContext
+from isthmus.scan.model import Finding, Severity
+from isthmus.scan.rules.base import Case, FileRule, NodeRule, finding
 
 _KINDS = ("requirements", "pyproject", "launch")
 
@@ -24,6 +27,18 @@ def _line(pins: list[Pin], components: tuple[str, ...]) -> int:
             if p.component == comp and p.version is not None:
                 return p.line
     return 1
+
+
+def _problems(pins: list[Pin]) -> Iterator[tuple[int, Severity, str]]:
+    """(line, severity, message) for each error or warning of the pins taken as one stack."""
+    stack = stack_of(pins)
+    if len(stack) < 2:
+        return
+    from isthmus.compat.check import check_stack  # the data loads only for files that pin something
+
+    for p in check_stack(stack).problems:
+        if p.severity != "info":
+            yield _line(pins, p.components), p.severity, f"{p.message}: {p.fix} [{p.kind}: {p.source}]"
 
 
 class IncompatiblePins(FileRule):
@@ -61,17 +76,48 @@ class IncompatiblePins(FileRule):
     )
 
     def check_file(self, path: str, text: str) -> Iterator[Finding]:
-        pins = pins_of(path, text)
-        stack = stack_of(pins)
-        if len(stack) < 2:
-            return
-        from isthmus.compat.check import check_stack  # the data loads only for files that pin something
+        for line, severity, msg in _problems(pins_of(path, text)):
+            yield finding(self, path, line, msg, severity=severity)
 
-        for p in check_stack(stack).problems:
-            if p.severity == "info":
-                continue
-            msg = f"{p.message}: {p.fix} [{p.kind}: {p.source}]"
-            yield finding(self, path, _line(pins, p.components), msg, severity=p.severity)
+
+class IncompatibleSetupPins(NodeRule):
+    """setup.py pins (`install_requires`, `extras_require`) that do not work together, checked as IST810 checks
+    requirements files: torch_npu built for another torch, a torch wheel built for another CUDA, an add-on outside
+    its supported set.
+
+    Bad:  `setup(install_requires=["torch==2.4.0", "torch-npu==2.1.0.post12"])`
+    Good: `setup(install_requires=["torch==2.1.0", "torch-npu==2.1.0.post12"])`
+    """
+
+    code = "IST812"
+    name = "incompatible-setup-pins"
+    category = "deps"
+    severity = "error"
+    message = "pinned versions do not work together"
+    tokens = (b"install_requires",)
+    node_types = (ast.Call,)
+    VALID = (
+        Case(
+            'from setuptools import setup\nsetup(install_requires=["torch==2.1.0", "torch-npu==2.1.0.post12"])\n',
+            path="setup.py",
+        ),
+        Case('install_requires = ["torch==2.4.0", "torch-npu==2.1.0.post12"]\nf(install_requires=install_requires)\n'),
+    )
+    INVALID = (
+        Case(
+            "from setuptools import setup\n"
+            'setup(\n    name="x",\n    install_requires=["torch==2.4.0", "torch-npu==2.1.0.post12"],\n)\n',
+            path="setup.py",
+        ),
+    )
+
+    def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        if not ctx.path.replace("\\", "/").endswith("setup.py") or not isinstance(node, ast.Call):
+            return
+        pins = setup_call_pins(node)
+        for line, severity, msg in _problems(pins):
+            target = next((c for c in ast.walk(node) if getattr(c, "lineno", None) == line), node)
+            ctx.report(self, target, msg, None, severity)
 
 
 class UnpinnedAscendStack(FileRule):
