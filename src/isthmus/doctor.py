@@ -136,9 +136,17 @@ def _run_probe(env: Mapping[str, str]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def torch_state() -> TorchState:
-    """Import torch in a subprocess, as the user's code would; retry without backend autoloading if that fails."""
+    """Import torch as the user's code would: in a subprocess when a backend extension (torch_npu) is registered for
+    autoloading, since that import can fail or crash; retry without autoloading if it fails."""
     if importlib.util.find_spec("torch") is None:
         return TorchState({}, "torch is not installed")
+    if not importlib.metadata.entry_points(group="torch.backends"):
+        # no backend extension for torch to autoload: importing it here cannot fail that way (and costs one import)
+        try:
+            import torch
+        except Exception as e:  # a broken install is a finding
+            return TorchState({}, f"{type(e).__name__}: {e}")
+        return TorchState({"torch": torch.__version__, "cuda": torch.version.cuda})
     info = _run_probe(os.environ)
     if "error" not in info:
         return TorchState(info)
