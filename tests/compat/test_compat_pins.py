@@ -35,4 +35,4 @@ def test_cuda_images() -> None:
         "torch": "2.4.0",
         "cuda": "12.1",
     }
-    assert stack_of(from_shell("FROM nvcr.io/nvidia/cuda:12.8.1-devel-ubuntu24.04\n")) == {"cuda": "12.8"}
+    assert stack_of(from_shell("FROM nvcr.io/nvidia/cuda:12.8.1-devel-ubuntu24.04\n")) == {"cuda_toolkit": "12.8"}

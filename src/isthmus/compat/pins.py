@@ -2,7 +2,8 @@
 into a stack the compatibility check understands, remembering the line of each pin.
 
 Only exact pins (`==`, `===`) count as versions; `torch>=2.1` is recorded as unpinned. Base images carry versions
-too: `nvidia/cuda:12.1.0-...` (CUDA), `pytorch/pytorch:2.4.0-cuda12.1-...` (torch, CUDA), `ascendai/cann:8.0.rc2-
+too: `nvidia/cuda:12.1.0-...` (the CUDA toolkit that builds extensions: `cuda_toolkit`; the runtime torch runs on
+ships with its wheel), `pytorch/pytorch:2.4.0-cuda12.1-...` (torch, CUDA), `ascendai/cann:8.0.rc2-
 910b-ubuntu22.04-py3.10` and `quay.io/ascend/cann:...` (CANN, Python), `quay.io/ascend/vllm-ascend:v0.9.1`.
 """
 
@@ -36,7 +37,8 @@ _REQ = re.compile(r"""^\s*['"]?([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(==
 _LOCAL_CUDA = re.compile(r"\+cu(\d{2,3})\b")
 _PIP = re.compile(r"\bpip3?(?:\.\d+)?\s+install\b|\buv\s+pip\s+install\b|\bpython3?\s+-m\s+pip\s+install\b")
 _IMAGES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"(?:^|/)cuda:(\d+\.\d+)(?:\.\d+)?"), ("cuda",)),
+    # the toolkit in the image builds extensions; the runtime torch uses comes with its wheel ("cuda")
+    (re.compile(r"(?:^|/)cuda:(\d+\.\d+)(?:\.\d+)?"), ("cuda_toolkit",)),
     (re.compile(r"(?:^|/)pytorch/pytorch:(\d+\.\d+\.\d+)-cuda(\d+\.\d+)"), ("torch", "cuda")),
     (re.compile(r"(?:^|/)cann:(\d+\.\d+\.(?:\d+|rc\d+)(?:\.\d+)?)[^\s]*?-py(\d\.\d+)", re.I), ("cann", "python")),
     (re.compile(r"(?:^|/)cann:(\d+\.\d+\.(?:\d+|rc\d+)(?:\.\d+)?)", re.I), ("cann",)),

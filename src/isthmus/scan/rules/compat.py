@@ -73,6 +73,10 @@ class IncompatiblePins(FileRule):
         ),
         Case("torch==2.1.0+cu117\n", path="requirements-cuda.txt"),
         Case('[project]\ndependencies = ["torch==2.1.2", "flash-attn==2.6.3"]\n', path="pyproject.toml"),
+        Case(
+            "FROM nvidia/cuda:11.6.2-devel-ubuntu20.04\nRUN pip install torch==2.1.2 flash-attn==2.5.8\n",
+            path="Dockerfile",
+        ),
     )
 
     def check_file(self, path: str, text: str) -> Iterator[Finding]:
