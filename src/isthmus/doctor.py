@@ -399,7 +399,22 @@ def installed_versions() -> dict[str, str]:
             driver = None
         if driver:
             stack["nvidia_driver"] = driver
+        capability = _compute_capability()
+        if capability:
+            stack["compute_capability"] = capability
     return stack
+
+
+def _compute_capability() -> str | None:
+    """'9.0' for the first visible GPU, when torch is already imported here and sees one (never imports torch)."""
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and torch.cuda.is_available():
+            major, minor = torch.cuda.get_device_capability(0)
+            return f"{major}.{minor}"
+    except Exception:  # a broken driver is reported by the cuda probe
+        return None
+    return None
 
 
 def compat_checks(stack: Mapping[str, str]) -> list[Check]:

@@ -111,3 +111,13 @@ def test_doctor_explains_torch_npu_without_cann(tmp_path: Path) -> None:
         assert any(
             c["group"] == "compat" and c["status"] == "error" and release(version) in c["detail"] for c in checks
         )
+
+
+def test_addon_floor_from_the_data_is_an_error() -> None:
+    req = next(r for r in DATA.requirements if "compute_capability" in r.requires)
+    floor = req.requires["compute_capability"].lstrip(">=")
+    below = f"{int(floor.split('.')[0]) - 1}.5"
+    stack = {req.package: "2.6.3", "torch": "2.4.1", "compute_capability": below}
+    checks = compat_checks(stack)
+    assert any(c.status == "error" and "compute_capability" in c.name for c in checks)
+    assert compat_checks({**stack, "compute_capability": floor})[0].status == "ok"
