@@ -194,6 +194,9 @@ def matrix_cmd(
         action=action,
         state_funded=a["state_funded"],
         scenarios=scenarios,
+        us_person=a["us_person"],
+        entity=a["entity"],
+        listed_affiliate=a["listed_affiliate"],
     )
     first = grid[0][0]
     if fmt == "json":

@@ -451,6 +451,9 @@ def matrix(
     action: str = "deploy",
     state_funded: bool = False,
     scenarios: Sequence[Path] = (),
+    us_person: bool = False,
+    entity: str | None = None,
+    listed_affiliate: bool = False,
 ) -> list[list[Verdict]]:
     """Verdicts for every chip (rows) x destination (columns)."""
     rules = _rules_for(tuple(scenarios))
@@ -459,7 +462,17 @@ def matrix(
     for chip in chips:
         row = []
         for dest in destinations:
-            q = question(chip, dest, actor_hq=actor_hq, action=action, on=on, state_funded=state_funded)
+            q = question(
+                chip,
+                dest,
+                actor_hq=actor_hq,
+                action=action,
+                on=on,
+                state_funded=state_funded,
+                us_person=us_person,
+                entity=entity,
+                listed_affiliate=listed_affiliate,
+            )
             row.append(evaluate(catalog, rules, q))
         rows.append(row)
     return rows
