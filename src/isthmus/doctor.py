@@ -159,8 +159,17 @@ def explain_torch_failure(error: str, versions: Mapping[str, str]) -> str:
     npu = versions.get("torch_npu")
     if npu and (_BACKEND_FAILURE in error or "libascend" in error or "libhccl" in error or ".so" in error):
         from isthmus.compat import nearest_ascend
+        from isthmus.compat.matrix import release
 
         near = nearest_ascend(dict(versions))
+        torch = versions.get("torch")
+        if torch and release(torch) != release(npu):  # a binary built against another torch fails to load too
+            return (
+                f"torch_npu {npu} is built for torch {release(npu)}, but torch {torch} is installed, and torch loads "
+                f"torch_npu on `import torch` ({error}). Install torch=={release(npu)}, or torch_npu "
+                f"{near['torch_npu']} for a listed torch (then CANN {near['cann']}); on a CPU-only host uninstall "
+                f"torch-npu, or set TORCH_DEVICE_BACKEND_AUTOLOAD=0 so that `import torch` skips it."
+            )
         return (
             f"torch_npu {npu} is installed, and torch loads it on `import torch`, but it cannot load: the CANN "
             f"libraries are missing or not on the library path ({error}). On an Ascend host install CANN "

@@ -54,6 +54,9 @@ def test_backend_failure_is_explained_with_the_paired_cann() -> None:
     paired = [r.cann for r in DATA.ascend if r.torch_npu == ROW.torch_npu]
     assert "CANN" in text and "TORCH_DEVICE_BACKEND_AUTOLOAD=0" in text and any(c in text for c in paired)
     assert explain_torch_failure("ImportError: x", {}) == "`import torch` fails: ImportError: x"
+    other = next(r.torch for r in DATA.ascend if release(r.torch) != release(ROW.torch_npu))
+    mismatch = explain_torch_failure(error, {"torch": other, "torch_npu": ROW.torch_npu})
+    assert f"built for torch {release(ROW.torch_npu)}" in mismatch and f"torch {other} is installed" in mismatch
 
 
 def test_env_checks(tmp_path: Path) -> None:
@@ -100,7 +103,7 @@ def test_doctor_explains_torch_npu_without_cann(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stderr
     checks = json.loads(out.stdout)["checks"]
     failure = next(c for c in checks if c["name"] == "import torch")
-    assert failure["status"] == "error" and "CANN" in failure["detail"]
+    assert failure["status"] == "error" and "TORCH_DEVICE_BACKEND_AUTOLOAD=0" in failure["detail"]
     assert "Failed to load the backend extension" in failure["data"]["error"]
     retry = next(c for c in checks if c["group"] == "torch" and c["name"] == "torch")
     assert retry["status"] == "warn" and "TORCH_DEVICE_BACKEND_AUTOLOAD=0" in retry["detail"]
