@@ -21,6 +21,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("telemetry", "Accelerator telemetry", "isthmus.monitor.section:section"),
     ("inventory", "Project inventory", "isthmus.report.inventory:section"),
     ("scan", "Static scan", "isthmus.scan.section:section"),
+    ("compat", "Software stack", "isthmus.compat.section:section"),
     ("ops", "Operator coverage", "isthmus.ops.section:section"),
     ("emulate", "Emulated run", "isthmus.ops.emulate_section:section"),
     ("run", "Unmodified run", "isthmus.accel.section:section"),
