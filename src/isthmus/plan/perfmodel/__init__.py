@@ -105,6 +105,7 @@ def estimate_train(
     global_batch_tokens: int | None = None,
     stack: str | None = None,
     layout: TrainLayout | None = None,
+    lora: bool = False,
 ) -> TrainEstimate:
     """Step time, tokens/s and MFU of training `model` on `devices` chips of `system`.
 
@@ -122,7 +123,7 @@ def estimate_train(
     gbt = global_batch_tokens if global_batch_tokens is not None else max(4 * 2**20, devices * seq_len)
     if gbt < seq_len:
         raise InputError(f"global_batch_tokens ({gbt}) is smaller than one sequence ({seq_len})")
-    if layout is not None and layout.tp * layout.pp * layout.dp != devices:
-        raise InputError(f"layout {layout} uses {layout.tp * layout.pp * layout.dp} devices, not {devices}")
-    job = train._job(model, hw, eff, prec, devices, seq_len, gbt)
+    if layout is not None and layout.devices != devices:
+        raise InputError(f"layout {layout} uses {layout.devices} devices, not {devices}")
+    job = train._job(model, hw, eff, prec, devices, seq_len, gbt, lora)
     return train.search(job, layout)

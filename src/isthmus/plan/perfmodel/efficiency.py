@@ -31,13 +31,21 @@ class Efficiency:
     memory_usable: float  # fraction of HBM the framework can hand to weights, states, activations and KV
     tp_overlap: float = 0.0  # share of training tensor-parallel communication hidden under GEMMs
     overlap_compute_share: float = 0.0  # share of the compute units communication kernels hold while overlapped
+    compute_8bit_train: float = 0.0  # FP8 training matmuls over the 8-bit peak (0: same as compute_8bit)
+    compute_4bit: float = 0.0  # FP4 matmuls over the 4-bit peak (0: same as compute_8bit)
+    vendor: str = ""  # the vendor whose chips this stack runs on ("" for the vendor-neutral "ideal")
+    base: str = ""  # the vendor-level set this stack starts from (fit prior; "" for a vendor-level set)
 
-    def with_fractions(self, compute: float, compute_8bit: float, memory: float, network: float) -> Efficiency:
-        return replace(self, compute=compute, compute_8bit=compute_8bit, memory=memory, network=network)
+    def with_fractions(self, compute: float, compute_8bit: float, memory: float, network: float, **more: float) -> Efficiency:
+        return replace(self, compute=compute, compute_8bit=compute_8bit, memory=memory, network=network, **more)
 
-    def matmul(self, peak: str) -> float:
-        """The compute fraction for matmuls at catalogue precision `peak`."""
-        return self.compute_8bit if peak in ("fp8", "int8", "fp4") else self.compute
+    def matmul(self, peak: str, *, training: bool = False) -> float:
+        """The compute fraction for matmuls at catalogue precision `peak` (FP8 training has its own)."""
+        if peak == "fp4":
+            return self.compute_4bit or self.compute_8bit
+        if peak in ("fp8", "int8"):
+            return (self.compute_8bit_train or self.compute_8bit) if training else self.compute_8bit
+        return self.compute
 
 
 @functools.lru_cache(maxsize=1)
@@ -53,7 +61,8 @@ def list_stacks() -> list[str]:
 
 
 def get_efficiency(stack: str) -> Efficiency:
-    """The efficiency set for `stack` ("cuda", "cann", "ideal"); unknown: InputError listing the stacks."""
+    """The efficiency set for `stack` (a vendor-level set "cuda"/"cann", a named stack such as "vllm", "sglang",
+    "trtllm", "megatron", "mindspeed", "mindie", or "ideal"); unknown: InputError listing the stacks."""
     stacks: dict[str, dict[str, float]] = efficiency_data()["stacks"]
     entry = stacks.get(stack.lower())
     if entry is None:
@@ -69,13 +78,41 @@ def get_efficiency(stack: str) -> Efficiency:
         memory_usable=float(entry["memory_usable"]),
         tp_overlap=float(entry.get("tp_overlap", 0.0)),
         overlap_compute_share=float(entry.get("overlap_compute_share", 0.0)),
+        compute_8bit_train=float(entry.get("compute_8bit_train", 0.0)),
+        compute_4bit=float(entry.get("compute_4bit", 0.0)),
+        vendor=str(entry.get("vendor", "")),
+        base=str(entry.get("base", "")),
     )
 
 
-FRACTIONS = ("compute", "compute_8bit", "memory", "network")
+def stack_for(vendor: str, stack: str | None) -> str:
+    """The efficiency set an answer uses: `stack` if given (it must run on `vendor`'s chips), else the vendor's."""
+    default = {"nvidia": "cuda", "huawei": "cann"}.get(vendor, "cuda")
+    if stack is None:
+        return default
+    stacks = efficiency_data()["stacks"]
+    suffixed = f"{stack.lower()}-npu"  # "sglang" on Ascend is the "sglang-npu" set
+    if vendor == "huawei" and suffixed in stacks:
+        stack = suffixed
+    eff = get_efficiency(stack)
+    if eff.vendor and eff.vendor != vendor:
+        raise InputError(
+            f"software stack {stack!r} runs on {eff.vendor} chips, not {vendor}",
+            hint=f"use one of {', '.join(s for s in list_stacks() if get_efficiency(s).vendor in ('', vendor))}",
+        )
+    return eff.stack
+
+
+FRACTIONS = ("compute", "compute_8bit", "memory", "network", "compute_8bit_train", "compute_4bit")
 
 
 def plausible_bounds() -> dict[str, dict[str, tuple[float, float]]]:
     """Per stack, the physically plausible range of each fitted fraction (`bounds` in efficiency.yaml)."""
     raw: dict[str, dict[str, dict[str, float]]] = efficiency_data()["bounds"]
-    return {stack: {k: (float(v["min"]), float(v["max"])) for k, v in per.items()} for stack, per in raw.items()}
+    by_vendor = {s: {k: (float(v["min"]), float(v["max"])) for k, v in per.items()} for s, per in raw.items()}
+    out = dict(by_vendor)
+    for name in list_stacks():  # a named stack is held to its vendor set's bounds
+        base = get_efficiency(name).base
+        if base in by_vendor:
+            out[name] = by_vendor[base]
+    return out
