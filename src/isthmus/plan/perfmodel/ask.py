@@ -65,7 +65,9 @@ def parse_layout(text: str, *, training: bool) -> dict[str, int | str]:
         key, _, value = item.partition("=")
         key = key.strip().lower()
         if key not in allowed or not value:
-            raise InputError(f"bad layout item {item!r}", hint=f"use KEY=VALUE with KEY in {', '.join(sorted(allowed))}")
+            raise InputError(
+                f"bad layout item {item!r}", hint=f"use KEY=VALUE with KEY in {', '.join(sorted(allowed))}"
+            )
         if key == "recompute":
             out[key] = value.strip()
             continue
@@ -198,7 +200,9 @@ def answer(q: Question, eff_override: Efficiency | None = None) -> Answer:
     stack = stack_for(hw.vendor, q.stack)
     eff = eff_override or get_efficiency(stack)
     notes = [f"stack {stack} ({'named' if q.stack else 'default for ' + hw.vendor}) efficiencies"]
-    notes.append(f"precision {prec.name}: {prec.quantised()}" + (f", dequant +{prec.dequant:.0%}" if prec.dequant else ""))
+    notes.append(
+        f"precision {prec.name}: {prec.quantised()}" + (f", dequant +{prec.dequant:.0%}" if prec.dequant else "")
+    )
     if q.mode == "train":
         return _train(q, m, hw, eff, prec, stack, notes)
     return _serve(q, m, hw, eff, prec, stack, notes)
@@ -213,7 +217,9 @@ def _train(q: Question, m: Any, hw: Any, eff: Any, prec: Any, stack: str, notes:
     job = train._job(m, hw, eff, prec, q.devices, q.seq_len, gbt, q.lora)
     fixed = {k: v for k, v in q.layout.items()}
     missing = [k for k in ("tp", "pp", "dp", "micro_batch") if k not in fixed]
-    notes.append("layout " + (f"searched for {', '.join(missing)}" if missing else "given") + " (recompute: least that fits)")
+    notes.append(
+        "layout " + (f"searched for {', '.join(missing)}" if missing else "given") + " (recompute: least that fits)"
+    )
     if q.lora:
         notes.append("LoRA: base frozen, no weight gradients or optimizer states for it")
     est = train.search(job, constraints=fixed)
@@ -256,8 +262,11 @@ def _serve(q: Question, m: Any, hw: Any, eff: Any, prec: Any, stack: str, notes:
         if q.tokens_per_device is None:
             notes.append(f"{tpd:,} prompt tokens per device per forward (default)")
         pre = pd.prefill_only(s, t, q.devices, tpd, lay)
-        metrics = {"tokens_per_s": pre.tokens_per_s, "tokens_per_s_per_device": pre.tokens_per_s / q.devices,
-                   "forward_ms": pre.forward_ms}
+        metrics = {
+            "tokens_per_s": pre.tokens_per_s,
+            "tokens_per_s_per_device": pre.tokens_per_s / q.devices,
+            "forward_ms": pre.forward_ms,
+        }
         return Answer(q, pre.feasible, pre.reason, metrics, stack, tuple(notes), error_band("prefill"), pre.to_json())
     if q.concurrency is None:
         notes.append(

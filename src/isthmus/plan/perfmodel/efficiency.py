@@ -33,11 +33,42 @@ class Efficiency:
     overlap_compute_share: float = 0.0  # share of the compute units communication kernels hold while overlapped
     compute_8bit_train: float = 0.0  # FP8 training matmuls over the 8-bit peak (0: same as compute_8bit)
     compute_4bit: float = 0.0  # FP4 matmuls over the 4-bit peak (0: same as compute_8bit)
+    layer_overhead_s: float = 0.0  # serving: fixed cost per layer of one forward (decode step or prefill)
+    moe_overhead_s: float = 0.0  # training: fixed cost per MoE layer per micro-batch pass (router, permute, sync)
     vendor: str = ""  # the vendor whose chips this stack runs on ("" for the vendor-neutral "ideal")
     base: str = ""  # the vendor-level set this stack starts from (fit prior; "" for a vendor-level set)
 
-    def with_fractions(self, compute: float, compute_8bit: float, memory: float, network: float, **more: float) -> Efficiency:
-        return replace(self, compute=compute, compute_8bit=compute_8bit, memory=memory, network=network, **more)
+    def with_fractions(
+        self,
+        compute: float,
+        compute_8bit: float,
+        memory: float,
+        network: float,
+        compute_8bit_train: float = 0.0,
+        compute_4bit: float = 0.0,
+        moe_overhead_us: float = 0.0,
+        layer_overhead_us: float = 0.0,
+    ) -> Efficiency:
+        """A copy with the fitted fractions replaced (0 for the last two: keep the current values)."""
+        return replace(
+            self,
+            compute=compute,
+            compute_8bit=compute_8bit,
+            memory=memory,
+            network=network,
+            compute_8bit_train=compute_8bit_train or self.compute_8bit_train,
+            compute_4bit=compute_4bit or self.compute_4bit,
+            moe_overhead_s=moe_overhead_us * 1e-6 if moe_overhead_us else self.moe_overhead_s,
+            layer_overhead_s=layer_overhead_us * 1e-6 if layer_overhead_us else self.layer_overhead_s,
+        )
+
+    @property
+    def moe_overhead_us(self) -> float:
+        return self.moe_overhead_s * 1e6
+
+    @property
+    def layer_overhead_us(self) -> float:
+        return self.layer_overhead_s * 1e6
 
     def matmul(self, peak: str, *, training: bool = False) -> float:
         """The compute fraction for matmuls at catalogue precision `peak` (FP8 training has its own)."""
@@ -80,6 +111,8 @@ def get_efficiency(stack: str) -> Efficiency:
         overlap_compute_share=float(entry.get("overlap_compute_share", 0.0)),
         compute_8bit_train=float(entry.get("compute_8bit_train", 0.0)),
         compute_4bit=float(entry.get("compute_4bit", 0.0)),
+        moe_overhead_s=float(entry.get("moe_overhead_us", 0.0)) * 1e-6,
+        layer_overhead_s=float(entry.get("layer_overhead_us", 0.0)) * 1e-6,
         vendor=str(entry.get("vendor", "")),
         base=str(entry.get("base", "")),
     )
@@ -103,7 +136,16 @@ def stack_for(vendor: str, stack: str | None) -> str:
     return eff.stack
 
 
-FRACTIONS = ("compute", "compute_8bit", "memory", "network", "compute_8bit_train", "compute_4bit")
+FRACTIONS = (
+    "compute",
+    "compute_8bit",
+    "memory",
+    "network",
+    "compute_8bit_train",
+    "compute_4bit",
+    "moe_overhead_us",
+    "layer_overhead_us",
+)
 
 
 def plausible_bounds() -> dict[str, dict[str, tuple[float, float]]]:

@@ -57,8 +57,17 @@ def load_records() -> tuple[Record, ...]:
         question = None if q is None else Question.from_mapping({**q, "stack": q.get("stack", raw["stack"])})
         out.append(
             Record(
-                raw["id"], raw["source"], raw["vendor"], raw["stack"], raw["phase"], raw["metric"],
-                float(raw["measured"]), raw["unit"], raw.get("notes", ""), raw["split"], question,
+                raw["id"],
+                raw["source"],
+                raw["vendor"],
+                raw["stack"],
+                raw["phase"],
+                raw["metric"],
+                float(raw["measured"]),
+                raw["unit"],
+                raw.get("notes", ""),
+                raw["split"],
+                question,
                 tuple(raw.get("missing", ())),
             )
         )

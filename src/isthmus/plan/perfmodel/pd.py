@@ -60,7 +60,13 @@ def prefill_only(
         served = tokens_per_device / max(1e-9, 1.0 - t.prefix_hit)
         reason = "" if fits else f"out of memory: weights {weights / GIB:.1f} GiB + KV exceed {capacity / GIB:.1f} GiB"
         est = PrefillEstimate(
-            fits, reason, served / step * devices if fits else 0.0, step * 1e3, lay, devices, tokens_per_device,
+            fits,
+            reason,
+            served / step * devices if fits else 0.0,
+            step * 1e3,
+            lay,
+            devices,
+            tokens_per_device,
             weights / GIB,
         )
         if best is None or (est.feasible, est.tokens_per_s) > (best.feasible, best.tokens_per_s):
@@ -144,8 +150,12 @@ def disaggregated(
         }
         limited = min(rates, key=lambda k: rates[k])
         ok = pre.feasible and dec.feasible
-        one_prompt = prefill_step(s, pre.layout, max(1.0, t.prompt_len * (1 - t.prefix_hit)) / pre.layout.size,
-                                  t.prompt_len).total_s * 1e3
+        one_prompt = (
+            prefill_step(
+                s, pre.layout, max(1.0, t.prompt_len * (1 - t.prefix_hit)) / pre.layout.size, t.prompt_len
+            ).total_s
+            * 1e3
+        )
         est = DisaggEstimate(
             ok,
             dec.reason or pre.reason,

@@ -9,7 +9,11 @@ Tensor-parallel all-reduces are exposed. Expert all-to-alls overlap with compute
 as in DeepSeek's and CloudMatrix-Infer's engines) and are exposed in decode, where they are latency-bound and sit
 on the attention -> dispatch -> experts -> combine chain (see `decode_step`); the all-to-alls of the prompt tokens
 a decode step piggybacks are priced as prefill's (deduplicated, overlapped), not through the decode path.
-Speculative decoding (MTP / EAGLE) verifies `spec_tokens` per sequence per step and keeps `spec_accepted` of them on
+With continuous batching a step also pays its share of prefill: batch x accepted / output_len requests finish per
+step and as many new prompts are prefilled (chunked into the steps), each prompt priced as a prefill forward (its
+expert weights read once, its all-to-alls deduplicated and overlapped), not as extra decode tokens. Decode
+all-to-alls are exposed, or overlapped by two micro-batches at twice the calls when that is faster (SGLang's
+two-batch overlap, DeepSeek's decode pipeline). Speculative decoding (MTP / EAGLE) verifies `spec_tokens` per sequence per step and keeps `spec_accepted` of them on
 average, so TPOT per token is the step time over `spec_accepted`. Expert-load imbalance (`eplb`, max/mean tokens
 per expert rank after load balancing) stretches the expert matmuls and the expert all-to-alls of the busiest rank.
 """
@@ -171,6 +175,12 @@ def _roofline(s: Setup, mm_s: float, weight_bytes: float, attn_flops: float, kv_
     return roofline(mm_s, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / bw)
 
 
+def _fixed(s: Setup) -> Breakdown:
+    """The stack's fixed cost per layer of one forward (kernel launches, synchronisation, scheduling that graphs
+    and fusion do not remove), counted as compute time."""
+    return Breakdown(s.m.layers * s.eff.layer_overhead_s, 0.0)
+
+
 def decode_step(
     s: Setup,
     lay: ServeLayout,
@@ -198,10 +208,14 @@ def decode_step(
         tokens_attn * q_tokens * flops.attention_flops_per_token(m, context, decode=True)
         + prefill_tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len))
     ) / lay.tp
-    bd = _roofline(s, s.matmul_s(tokens, lay.size), weights, attn, kv)
+    bd = _roofline(s, s.matmul_s(tokens, lay.size), weights, attn, kv) + _fixed(s)
     decode_tokens = batch * q_tokens
     tp_s, ep_s = _comm(s, lay, decode_tokens / lay.dp_attn, decode_tokens / lay.size, dedup=False)
     step = exposed(bd, tp_s + ep_s)
+    if ep_s > 0:  # or two micro-batches overlapping the all-to-alls (twice the calls), when that is faster
+        lat = s.eff.scaleup_latency_s if lay.size <= s.hw.scaleup_domain else s.eff.scaleout_latency_s
+        tbo = overlapped(exposed(bd, tp_s), ep_s + 2 * m.moe_layers * lat, s.eff.overlap_compute_share)
+        step = tbo if tbo.total_s < step.total_s else step
     if prefill_tokens <= 0:
         return step
     # the piggybacked prompt tokens: tensor-parallel all-reduces exposed, expert all-to-alls deduplicated and
@@ -219,6 +233,8 @@ def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_le
     attn = tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len)) / lay.tp
     kv_write = tokens / lay.dp_attn * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
     bd = _roofline(s, s.matmul_s(tokens, lay.size), weight_bytes_per_device(s, lay), attn, kv_write)
+    elementwise = tokens_per_device * memory.elementwise_bytes_per_token(m) / (s.hw.memory_bw * s.eff.memory)
+    bd = bd + Breakdown(0.0, elementwise) + _fixed(s)
     tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens_per_device, dedup=True)
     return overlapped(exposed(bd, tp_s), ep_s, s.eff.overlap_compute_share)
 
@@ -247,8 +263,9 @@ class Targets:
     context: float | None = None  # mean KV length of a decoding sequence (default prompt + output / 2)
 
 
-def spec_step(s: Setup, lay: ServeLayout, batch: float, context: float, prefill_tokens: float = 0.0,
-              prompt_len: float = 0.0) -> Breakdown:
+def spec_step(
+    s: Setup, lay: ServeLayout, batch: float, context: float, prefill_tokens: float = 0.0, prompt_len: float = 0.0
+) -> Breakdown:
     """One decode step including its speculative draft: the target model verifies `spec_tokens` per sequence,
     and `spec_tokens - 1` draft passes of a one-layer MTP/EAGLE head cost 1/layers of a one-token step each."""
     step = decode_step(s, lay, batch, context, prefill_tokens, prompt_len, q_tokens=s.spec_tokens)
@@ -261,11 +278,12 @@ def spec_step(s: Setup, lay: ServeLayout, batch: float, context: float, prefill_
 def _at_batch(s: Setup, lay: ServeLayout, t: Targets, batch: int) -> tuple[Breakdown, float]:
     """(decode-step breakdown, TTFT seconds) at `batch` sequences per instance."""
     context = t.context if t.context is not None else t.prompt_len + t.output_len / 2
-    new_tokens = t.prompt_len * (1.0 - t.prefix_hit)
-    piggy = batch * new_tokens / t.output_len * s.spec_accepted if t.piggyback else 0.0
-    step = spec_step(s, lay, batch, context, piggy, t.prompt_len)
-    prefill = prefill_step(s, lay, max(new_tokens, 1.0) / lay.size, t.prompt_len).total_s
-    return step, prefill + step.total_s
+    new_tokens = max(t.prompt_len * (1.0 - t.prefix_hit), 1.0)
+    step = spec_step(s, lay, batch, context)
+    prefill = prefill_step(s, lay, new_tokens / lay.size, t.prompt_len)
+    if t.piggyback:  # continuous batching: each step also carries its share of the new requests' prefill
+        step = step + prefill.scale(min(batch, batch * s.spec_accepted / t.output_len))
+    return step, prefill.total_s + step.total_s
 
 
 def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> ServeEstimate:
@@ -278,7 +296,8 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
 
     def make(ok: bool, why: str, batch: int, limited: str) -> ServeEstimate:
         bd, ttft = _at_batch(s, lay, t, max(batch, 1))
-        tps = batch * s.spec_accepted / bd.total_s * instances if ok else 0.0
+        running = batch * instances if t.concurrency is None else min(batch * instances, t.concurrency)
+        tps = running * s.spec_accepted / bd.total_s if ok else 0.0
         kv_dev = max(batch, 1) / lay.dp_attn * per_seq
         return ServeEstimate(
             ok,
@@ -286,7 +305,7 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
             tps,
             bd.total_s / s.spec_accepted * 1e3,
             ttft * 1e3,
-            batch * instances,
+            running,
             bd,
             bd.bound,
             lay,
@@ -319,7 +338,7 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
         return (t.tpot_s is None or tpot(bd) <= t.tpot_s) and (t.ttft_s is None or ttft <= t.ttft_s)
 
     if t.concurrency is not None:  # a fixed concurrency: report it, feasible when it fits and meets the targets
-        fixed = max(1, round(t.concurrency / instances))
+        fixed = -(-t.concurrency // instances)  # the busiest instance
         if fixed > b_mem:
             return make(False, f"out of memory: {fixed} sequences per instance, at most {b_mem} fit", fixed, "memory")
         why = "" if ok(fixed) else "a latency target is missed at this concurrency"

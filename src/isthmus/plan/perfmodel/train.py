@@ -57,7 +57,9 @@ class TrainLayout:
     def __str__(self) -> str:
         rc = f"recompute {self.recompute_layers}/stage" if self.recompute == "block" else self.recompute
         return (
-            f"TP{self.tp}" + (f" CP{self.cp}" if self.cp > 1 else "") + f" PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
+            f"TP{self.tp}"
+            + (f" CP{self.cp}" if self.cp > 1 else "")
+            + f" PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
             + (f" v{self.vpp}" if self.vpp > 1 else "")
             + f" {rc} ZeRO-{self.zero}"
         )
@@ -228,7 +230,11 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
     optimizer = 0.0 if job.lora else params_dev * 16.0 * 2 / (lay.dp * lay.cp)
     traffic = 3 * mbs * params_dev * memory.WEIGHT_BYTES + optimizer  # weight reads + optimizer update
     mem_s = traffic / (hw.memory_bw * eff.memory)
-    core = roofline(compute, mem_s)
+    elementwise_s = fwd * tokens_dev * memory.elementwise_bytes_per_token(m) / (hw.memory_bw * eff.memory)
+    moe_fixed_s = 0.0
+    if m.moe:  # router, permutation and token-count synchronisation per MoE layer per micro-batch pass
+        moe_fixed_s = mbs * math.ceil(m.moe_layers / lay.pp) * (2 + recomputed) * eff.moe_overhead_s
+    core = roofline(compute, mem_s) + Breakdown(moe_fixed_s, elementwise_s)
     bubble = core.total_s * (lay.pp - 1) / (mbs * lay.vpp)
 
     up_bw, out_bw = hw.scaleup_bw * eff.network, (hw.scaleout_bw or 0.0) * eff.network
