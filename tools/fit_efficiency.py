@@ -70,7 +70,7 @@ class Problem:
         return np.concatenate([np.array(data), math.sqrt(PRIOR_WEIGHT) * (x - self.center)])
 
 
-def fit(p: Problem, iters: int = 8) -> np.ndarray:
+def fit(p: Problem, iters: int = 20) -> np.ndarray:
     """Projected Levenberg-Marquardt on the log fractions, clipped to the bounds after every step; fractions
     that move no record are left to the prior."""
     x = p.center.copy()

@@ -33,6 +33,7 @@ class Efficiency:
     overlap_compute_share: float = 0.0  # share of the compute units communication kernels hold while overlapped
     compute_8bit_train: float = 0.0  # FP8 training matmuls over the 8-bit peak (0: same as compute_8bit)
     compute_4bit: float = 0.0  # FP4 matmuls over the 4-bit peak (0: same as compute_8bit)
+    memory_kv: float = 0.0  # serving: HBM fraction of the attention kernels' KV-cache reads (0: same as memory)
     layer_overhead_s: float = 0.0  # serving: fixed cost per layer of one forward (decode step or prefill)
     moe_overhead_s: float = 0.0  # training: fixed cost per MoE layer per micro-batch pass (router, permute, sync)
     vendor: str = ""  # the vendor whose chips this stack runs on ("" for the vendor-neutral "ideal")
@@ -48,6 +49,7 @@ class Efficiency:
         compute_4bit: float = 0.0,
         moe_overhead_us: float = 0.0,
         layer_overhead_us: float = 0.0,
+        memory_kv: float = 0.0,
     ) -> Efficiency:
         """A copy with the fitted fractions replaced (0 for the last two: keep the current values)."""
         return replace(
@@ -60,6 +62,7 @@ class Efficiency:
             compute_4bit=compute_4bit or self.compute_4bit,
             moe_overhead_s=moe_overhead_us * 1e-6 if moe_overhead_us else self.moe_overhead_s,
             layer_overhead_s=layer_overhead_us * 1e-6 if layer_overhead_us else self.layer_overhead_s,
+            memory_kv=memory_kv or self.memory_kv,
         )
 
     @property
@@ -113,6 +116,7 @@ def get_efficiency(stack: str) -> Efficiency:
         compute_4bit=float(entry.get("compute_4bit", 0.0)),
         moe_overhead_s=float(entry.get("moe_overhead_us", 0.0)) * 1e-6,
         layer_overhead_s=float(entry.get("layer_overhead_us", 0.0)) * 1e-6,
+        memory_kv=float(entry.get("memory_kv", 0.0)),
         vendor=str(entry.get("vendor", "")),
         base=str(entry.get("base", "")),
     )
@@ -145,6 +149,7 @@ FRACTIONS = (
     "compute_4bit",
     "moe_overhead_us",
     "layer_overhead_us",
+    "memory_kv",
 )
 
 

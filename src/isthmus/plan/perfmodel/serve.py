@@ -20,6 +20,7 @@ per expert rank after load balancing) stretches the expert matmuls and the exper
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -106,14 +107,14 @@ class Setup:
     spec_accepted: float = 1.0  # output tokens kept per sequence per step on average
     eplb: float = 1.0  # max / mean routed-token load of the expert ranks (1: perfectly balanced)
 
-    @property
+    @functools.cached_property
     def peak_mm(self) -> float:
         peak = self.hw.peak(self.prec.peak)
         if peak is None:
             raise ValueError(f"{self.hw.key} has no {self.prec.peak} peak")
         return peak * self.eff.matmul(self.prec.peak)
 
-    @property
+    @functools.cached_property
     def peak_expert(self) -> float:
         """Achieved FLOP/s of the routed-expert matmuls (a format the chip lacks runs widened at the dense peak)."""
         at = self.prec.experts_at
@@ -122,14 +123,17 @@ class Setup:
             return self.peak_mm
         return peak * self.eff.matmul(at)
 
-    def matmul_s(self, tokens: float, devices: int) -> float:
-        """Seconds of weight matmuls for `tokens` spread over `devices` (experts on the busiest rank)."""
+    @functools.cached_property
+    def _mm_s_per_token(self) -> float:
         routed = flops.routed_matmul_flops_per_token(self.m)
         dense = flops.matmul_flops_per_token(self.m) - routed
-        expert_s = routed * self.eplb / self.peak_expert * (1.0 + self.prec.dequant)
-        return tokens * (dense / self.peak_mm + expert_s) / devices
+        return dense / self.peak_mm + routed * self.eplb / self.peak_expert * (1.0 + self.prec.dequant)
 
-    @property
+    def matmul_s(self, tokens: float, devices: int) -> float:
+        """Seconds of weight matmuls for `tokens` spread over `devices` (experts on the busiest rank)."""
+        return tokens * self._mm_s_per_token / devices
+
+    @functools.cached_property
     def peak_attn(self) -> float:
         return (self.hw.peak("bf16") or self.hw.peak(self.prec.peak) or 1.0) * self.eff.compute
 
@@ -172,7 +176,8 @@ def _comm(s: Setup, lay: ServeLayout, tokens_attn: float, tokens_dev: float, *, 
 def _roofline(s: Setup, mm_s: float, weight_bytes: float, attn_flops: float, kv_bytes: float) -> Breakdown:
     """Weight matmuls and attention are separate kernels: each takes the slower of its compute and memory time."""
     bw = s.hw.memory_bw * s.eff.memory
-    return roofline(mm_s, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / bw)
+    kv_bw = s.hw.memory_bw * (s.eff.memory_kv or s.eff.memory)  # paged KV reads reach less than weight streams
+    return roofline(mm_s, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / kv_bw)
 
 
 def _fixed(s: Setup) -> Breakdown:
@@ -275,12 +280,19 @@ def spec_step(
     return step + draft
 
 
-def _at_batch(s: Setup, lay: ServeLayout, t: Targets, batch: int) -> tuple[Breakdown, float]:
+def one_prefill(s: Setup, lay: ServeLayout, t: Targets) -> Breakdown:
+    """The prefill forward of one request's uncached prompt tokens on an instance."""
+    new_tokens = max(t.prompt_len * (1.0 - t.prefix_hit), 1.0)
+    return prefill_step(s, lay, new_tokens / lay.size, t.prompt_len)
+
+
+def _at_batch(
+    s: Setup, lay: ServeLayout, t: Targets, batch: int, prefill: Breakdown | None = None
+) -> tuple[Breakdown, float]:
     """(decode-step breakdown, TTFT seconds) at `batch` sequences per instance."""
     context = t.context if t.context is not None else t.prompt_len + t.output_len / 2
-    new_tokens = max(t.prompt_len * (1.0 - t.prefix_hit), 1.0)
     step = spec_step(s, lay, batch, context)
-    prefill = prefill_step(s, lay, new_tokens / lay.size, t.prompt_len)
+    prefill = prefill if prefill is not None else one_prefill(s, lay, t)
     if t.piggyback:  # continuous batching: each step also carries its share of the new requests' prefill
         step = step + prefill.scale(min(batch, batch * s.spec_accepted / t.output_len))
     return step, prefill.total_s + step.total_s
@@ -289,13 +301,14 @@ def _at_batch(s: Setup, lay: ServeLayout, t: Targets, batch: int) -> tuple[Break
 def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> ServeEstimate:
     """The largest batch this instance shape sustains within memory, TPOT and TTFT; throughput for the group."""
     instances = devices // lay.size
+    pre = one_prefill(s, lay, t)
     capacity = s.hw.memory_bytes * s.eff.memory_usable
     weights = weight_bytes_per_device(s, lay)
     per_seq = (t.prompt_len + t.output_len) * memory.kv_cache_bytes_per_token(s.m, s.kv_bytes) / kv_split(s, lay)
     b_mem = int((capacity - weights) * lay.dp_attn // per_seq) if capacity > weights else 0
 
     def make(ok: bool, why: str, batch: int, limited: str) -> ServeEstimate:
-        bd, ttft = _at_batch(s, lay, t, max(batch, 1))
+        bd, ttft = _at_batch(s, lay, t, max(batch, 1), pre)
         running = batch * instances if t.concurrency is None else min(batch * instances, t.concurrency)
         tps = running * s.spec_accepted / bd.total_s if ok else 0.0
         kv_dev = max(batch, 1) / lay.dp_attn * per_seq
@@ -334,7 +347,7 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
         return bd.total_s / s.spec_accepted
 
     def ok(batch: int) -> bool:
-        bd, ttft = _at_batch(s, lay, t, batch)
+        bd, ttft = _at_batch(s, lay, t, batch, pre)
         return (t.tpot_s is None or tpot(bd) <= t.tpot_s) and (t.ttft_s is None or ttft <= t.ttft_s)
 
     if t.concurrency is not None:  # a fixed concurrency: report it, feasible when it fits and meets the targets
@@ -344,7 +357,7 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
         why = "" if ok(fixed) else "a latency target is missed at this concurrency"
         return make(not why, why, fixed, "fixed")
     if not ok(1):
-        bd, ttft = _at_batch(s, lay, t, 1)
+        bd, ttft = _at_batch(s, lay, t, 1, pre)
         miss = "TPOT" if t.tpot_s is not None and tpot(bd) > t.tpot_s else "TTFT"
         return make(
             False,
@@ -359,7 +372,7 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    bd, ttft = _at_batch(s, lay, t, hi)
+    bd, ttft = _at_batch(s, lay, t, hi, pre)
     limited = "tpot" if t.tpot_s is not None and tpot(bd) > t.tpot_s else "ttft"
     return make(True, "", lo, limited)
 
