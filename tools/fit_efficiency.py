@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/fit_efficiency.py          # fit, print, write src/isthmus/plan/data/efficiency.yaml
     .venv/bin/python tools/fit_efficiency.py --check  # fit and print only
+    .venv/bin/python tools/fit_efficiency.py --doc    # no fit: write the back-test tables into docs/perfmodel.md
 
 Only records with `split: fit` in plan/data/perf_ledger.yaml are used (the split is fixed in the data by
 `ledger.split_rule`, before fitting). Each named stack (vendor x stack: megatron, sglang, cm-infer, mindspeed, ...)
@@ -32,7 +33,10 @@ from isthmus.files import atomic_write_text
 from isthmus.plan.perfmodel.efficiency import FRACTIONS, Efficiency, efficiency_data, get_efficiency
 from isthmus.plan.perfmodel.ledger import Record, backtest, load_records, predict, summary
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "isthmus" / "plan" / "data" / "efficiency.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "isthmus" / "plan" / "data" / "efficiency.yaml"
+DOC = ROOT / "docs" / "perfmodel.md"
+START, END = "<!-- backtest:start -->", "<!-- backtest:end -->"
 PRIOR_WEIGHT = 0.05
 KEEP = (
     "scaleup_latency_us",
@@ -115,10 +119,61 @@ def _band(errors: list[float]) -> dict[str, Any]:
     return {"low": round(float(q[0]), 3), "high": round(float(q[1]), 3), "n": len(errors)}
 
 
+def doc_tables() -> str:
+    """The back-test as markdown: the summary, every record, and the features records are missing."""
+    from isthmus.plan.perfmodel.ledger import ledger_data
+
+    rows = backtest()
+    s = summary(rows)
+    keys = ["all", *sorted(k for k in s["held-out"] if k != "all")]
+    out = [
+        "| group | fit: median abs error (n) | fit: median error | held-out: median abs error (n) "
+        "| held-out: median error |"
+    ]
+    out.append("|---|---|---|---|---|")
+    for k in keys:
+        f, h = s["fit"].get(k, {"n": 0}), s["held-out"].get(k, {"n": 0})
+
+        def cell(d: dict[str, Any], key: str) -> str:
+            return "-" if not d["n"] else f"{d[key]:+.1%}" if key == "median" else f"{d[key]:.1%} ({d['n']})"
+
+        out.append(
+            f"| {k} | {cell(f, 'median_abs')} | {cell(f, 'median')} | {cell(h, 'median_abs')} | {cell(h, 'median')} |"
+        )
+    out.append("")
+    out.append(f"Expressible: {s['expressible']} of {s['records']} records ({s['expressible_share']:.0%}).")
+    out.append("")
+    out.append("| record | vendor | stack | phase | split | measured | estimate | error | unit | source |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    sources = ledger_data()["sources"]
+    for r in rows:
+        rec = r.record
+        est = "-" if r.estimate is None else f"{r.estimate:,.0f}"
+        err = "missing: " + "; ".join(rec.missing) if r.error is None else f"{r.error:+.1%}"
+        src = sources[rec.source]
+        out.append(
+            f"| {rec.id} | {rec.vendor} | {rec.stack} | {rec.phase} | {rec.split} | {rec.measured:,.0f} | {est} | "
+            f"{err} | {rec.unit} | [{rec.source}]({src['url']}) ({src['date']}, {src['kind']}) |"
+        )
+    return "\n".join(out)
+
+
+def write_doc() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    atomic_write_text(DOC, f"{head}{START}\n{doc_tables()}\n{END}{tail}")
+    print(f"wrote {DOC}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="fit and print, do not write the data file")
+    ap.add_argument("--doc", action="store_true", help="no fit: write the back-test tables into docs/perfmodel.md")
     args = ap.parse_args(argv)
+    if args.doc:
+        write_doc()
+        return 0
     data = efficiency_data()
     from isthmus.plan.perfmodel.efficiency import plausible_bounds
 

@@ -3,19 +3,19 @@
 An instance is `tp x dp_attn` devices: attention is tensor-parallel over `tp` and data-parallel over `dp_attn`;
 a MoE's routed experts are spread over the whole instance (EP = instance size), a dense model has dp_attn = 1.
 Decode is one step for every running sequence: weights and KV cache stream from HBM (memory-bound at small
-batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching each step also
-prefills the prompts of the sequences that replace finished ones (B·prompt/output tokens per step).
+batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching a step also pays its
+share of prefill: batch x accepted / output_len requests finish per step and as many new prompts are prefilled
+(chunked into the steps), each priced as a prefill forward (its expert weights read once, its all-to-alls
+deduplicated and overlapped), never as extra decode tokens on the decode path's exposed all-to-all.
 Tensor-parallel all-reduces are exposed. Expert all-to-alls overlap with compute in prefill (two micro-batches,
-as in DeepSeek's and CloudMatrix-Infer's engines) and are exposed in decode, where they are latency-bound and sit
-on the attention -> dispatch -> experts -> combine chain (see `decode_step`); the all-to-alls of the prompt tokens
-a decode step piggybacks are priced as prefill's (deduplicated, overlapped), not through the decode path.
-With continuous batching a step also pays its share of prefill: batch x accepted / output_len requests finish per
-step and as many new prompts are prefilled (chunked into the steps), each prompt priced as a prefill forward (its
-expert weights read once, its all-to-alls deduplicated and overlapped), not as extra decode tokens. Decode
-all-to-alls are exposed, or overlapped by two micro-batches at twice the calls when that is faster (SGLang's
-two-batch overlap, DeepSeek's decode pipeline). Speculative decoding (MTP / EAGLE) verifies `spec_tokens` per sequence per step and keeps `spec_accepted` of them on
-average, so TPOT per token is the step time over `spec_accepted`. Expert-load imbalance (`eplb`, max/mean tokens
-per expert rank after load balancing) stretches the expert matmuls and the expert all-to-alls of the busiest rank.
+as in DeepSeek's and CloudMatrix-Infer's engines); in decode, where they are latency-bound and sit on the
+attention -> dispatch -> experts -> combine chain, they are exposed, or overlapped by two micro-batches at twice
+the calls when that is faster (SGLang's two-batch overlap, DeepSeek's decode pipeline). Speculative decoding
+(MTP / EAGLE) verifies `spec_tokens` per sequence per step and keeps `spec_accepted` of them on average, so TPOT
+per token is the step time over `spec_accepted`. Expert-load imbalance (`eplb`, max/mean tokens per expert rank
+after load balancing) stretches the expert matmuls and the expert all-to-alls of the busiest rank. Each forward
+also pays the stack's fixed cost per layer (`layer_overhead_us`), and KV-cache reads run at their own fitted
+bandwidth fraction (`memory_kv`).
 """
 
 from __future__ import annotations
