@@ -32,19 +32,6 @@ def _gib(x: float) -> str:
     return f"{x:,.1f} GiB"
 
 
-def _breakdown_rows(bd: Any) -> list[tuple[str, str]]:
-    total = bd.total_s or 1.0
-    return [
-        (name, f"{v * 1e3:,.2f} ms ({v / total:.0%})")
-        for name, v in (
-            ("compute-bound", bd.compute_s),
-            ("memory-bound", bd.memory_s),
-            ("communication (exposed)", bd.comm_s),
-            ("pipeline bubble", bd.bubble_s),
-        )
-    ] + [("communication (all)", f"{bd.comm_total_s * 1e3:,.2f} ms")]
-
-
 def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> None:
     from rich.table import Table
 
@@ -59,20 +46,48 @@ def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> No
         con.print(f"[red]infeasible:[/red] {reason}")
 
 
+_METRICS = {
+    "tokens_per_s": ("tokens/s (all devices)", "{:,.0f}"),
+    "tokens_per_s_per_device": ("tokens/s per device", "{:,.1f}"),
+    "tflops_per_device": ("model TFLOPS per device", "{:,.0f}"),
+    "mfu": ("MFU", "{:.1%}"),
+    "step_time_s": ("step time", "{:,.3f} s"),
+    "tpot_ms": ("TPOT", "{:,.1f} ms"),
+    "ttft_ms": ("TTFT", "{:,.0f} ms"),
+    "batch": ("sequences in flight", "{:,.0f}"),
+    "forward_ms": ("prefill forward", "{:,.1f} ms"),
+}
+
+
 def _answer_rows(a: Any) -> list[tuple[str, str]]:
-    rows = [(k.replace("_", " "), f"{v:,.4g}" if abs(v) < 10 else f"{v:,.0f}") for k, v in a.metrics.items()]
+    rows = [(_METRICS[k][0], _METRICS[k][1].format(v)) for k, v in a.metrics.items() if k in _METRICS]
     rows.append(("software stack", a.stack))
     if a.band is not None:
         rows.append(("error band (held-out)", f"{a.band[0]:+.0%} .. {a.band[1]:+.0%}"))
     rows += [("assumes", note) for note in a.assumptions]
     detail = a.detail
+    if "prefill_devices" in detail:
+        rows.append(("pools", f"{detail['prefill_devices']} prefill + {detail['decode_devices']} decode devices"))
+        rows.append(("limited by", f"{detail['limited_by']} (KV transfer {detail['kv_transfer_ms']:.1f} ms/request)"))
+        detail = detail["decode"]
+    lay = detail.get("layout")
+    if lay is not None:
+        rows.append(("layout", lay["text"] if isinstance(lay, dict) else str(lay)))
+    if "limited_by" in detail:
+        rows.append(("batch limited by", str(detail["limited_by"])))
+    if "memory_gib" in detail:
+        rows.append(("memory / device", f"{_gib(detail['memory_gib'])} of {_gib(detail['capacity_gib'])} usable"))
     if "breakdown" in detail:
         bd = detail["breakdown"]
+        total = bd["total_s"] or 1.0
         rows.append(("bound", str(bd["bound"])))
-        rows += [(k, f"{bd[k] * 1e3:,.2f} ms") for k in ("compute_s", "memory_s", "comm_exposed_s", "bubble_s")]
-    if "layout" in detail:
-        lay = detail["layout"]
-        rows.append(("layout", lay["text"] if isinstance(lay, dict) else str(lay)))
+        for key, name in (
+            ("compute_s", "compute-bound"),
+            ("memory_s", "memory-bound"),
+            ("comm_exposed_s", "communication (exposed)"),
+            ("bubble_s", "pipeline bubble"),
+        ):
+            rows.append((name, f"{bd[key] * 1e3:,.2f} ms ({bd[key] / total:.0%})"))
     return rows
 
 
@@ -143,7 +158,7 @@ def train_cmd(
 @click.argument("devices", type=click.IntRange(min=1))
 @click.option("--precision", default="bf16", show_default=True, help=_PREC_HELP)
 @click.option("--prompt-len", required=True, type=click.IntRange(min=1), help="Mean prompt tokens.")
-@click.option("--output-len", required=True, type=click.IntRange(min=1), help="Mean generated tokens.")
+@click.option("--output-len", type=click.IntRange(min=1), help="Mean generated tokens (not with --phase prefill).")
 @click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), help="Time-per-output-token target.")
 @click.option("--ttft-ms", type=click.FloatRange(min=0, min_open=True), help="Time-to-first-token target.")
 @click.option(
@@ -172,7 +187,7 @@ def serve_cmd(
     devices: int,
     precision: str,
     prompt_len: int,
-    output_len: int,
+    output_len: int | None,
     tpot_ms: float | None,
     ttft_ms: float | None,
     phase: str,
@@ -190,8 +205,11 @@ def serve_cmd(
     fmt: str,
 ) -> int:
     """Output tokens/s (prefill: prompt tokens/s) within the latency targets; shape and batch searched unless fixed."""
+    from isthmus.errors import InputError
     from isthmus.plan.perfmodel.ask import Question, answer, parse_layout, parse_spec
 
+    if output_len is None and phase != "prefill":
+        raise InputError("--output-len is required", hint="give the mean generated tokens, or use --phase prefill")
     q = Question(
         "serve",
         model,
@@ -202,7 +220,7 @@ def serve_cmd(
         parse_layout(layout or "", training=False),
         phase=phase,
         prompt_len=prompt_len,
-        output_len=output_len,
+        output_len=output_len or 1,
         tpot_ms=tpot_ms,
         ttft_ms=ttft_ms,
         concurrency=concurrency,
@@ -215,7 +233,8 @@ def serve_cmd(
         prefill_devices=prefill_devices,
         prefill_layout=parse_layout(prefill_layout or "", training=False),
     )
-    title = f"serve {model} on {devices} x {system} ({precision}, {prompt_len}->{output_len}, {phase})"
+    lengths = f"{prompt_len}" + (f"->{output_len}" if output_len else "")
+    title = f"serve {model} on {devices} x {system} ({precision}, {lengths}, {phase})"
     return _emit(answer(q), title, fmt)
 
 
