@@ -156,3 +156,15 @@ def test_layout_strings_and_bad_questions() -> None:
         answer(Question("serve", "llama3-8b", "dgx-h100", 8, phase="sideways"))
     with pytest.raises(InputError, match="prefix"):
         answer(Question("serve", "llama3-8b", "dgx-h100", 8, prefix_hit=1.0))
+
+
+def test_pools_and_instances_that_cannot_be_built_are_input_errors() -> None:
+    base = dict(mode="serve", model="llama3-8b", system="dgx-h100", prompt_len=512, output_len=128)
+    for kw, words in (
+        (dict(devices=1, phase="both"), "at least 2"),
+        (dict(devices=8, phase="both", prefill_devices=8), "no decode"),
+        (dict(devices=8, layout={"tp": 3}), "does not divide"),
+        (dict(devices=8, prefill_devices=2), "phase both only"),
+    ):
+        with pytest.raises(InputError, match=words):
+            answer(Question(**base, **kw))  # type: ignore[arg-type]

@@ -257,6 +257,7 @@ def _serve(q: Question, m: Any, hw: Any, eff: Any, prec: Any, stack: str, notes:
         notes.append(f"prefix-cache hit {q.prefix_hit:.0%} of prompt tokens")
     lay = _serve_layout(q.layout)
     notes.append(f"instance {'given' if lay else 'searched'}" + (f": {lay}" if lay else ""))
+    _check_pools(q, lay, _serve_layout(q.prefill_layout))
     tpd = q.tokens_per_device or pd.DEFAULT_PREFILL_TOKENS
     if q.phase == "prefill":
         if q.tokens_per_device is None:
@@ -296,6 +297,27 @@ def _serve(q: Question, m: Any, hw: Any, eff: Any, prec: Any, stack: str, notes:
         "batch": float(est.batch),
     }
     return Answer(q, est.feasible, est.reason, metrics, stack, tuple(notes), error_band("decode"), est.to_json())
+
+
+def _check_pools(q: Question, lay: serve.ServeLayout | None, pre: serve.ServeLayout | None) -> None:
+    """One-line input errors for pools and instance shapes that cannot be built from the devices."""
+    decode_devices = q.devices
+    if q.phase == "both":
+        if q.devices < 2:
+            raise InputError("--phase both needs at least 2 devices (one per pool)")
+        if q.prefill_devices is not None:
+            if q.prefill_devices >= q.devices:
+                raise InputError(
+                    f"prefill devices ({q.prefill_devices}) leave no decode devices out of {q.devices}",
+                    hint="give fewer --prefill-devices",
+                )
+            decode_devices = q.devices - q.prefill_devices
+            if pre is not None and q.prefill_devices % pre.size:
+                raise InputError(f"prefill instance {pre} does not divide {q.prefill_devices} prefill devices")
+    elif q.prefill_devices is not None or q.prefill_layout:
+        raise InputError("--prefill-devices and --prefill-layout apply to --phase both only")
+    if lay is not None and decode_devices % lay.size:
+        raise InputError(f"instance {lay} ({lay.size} devices) does not divide {decode_devices} devices")
 
 
 def _serve_layout(raw: Mapping[str, Any]) -> serve.ServeLayout | None:
