@@ -37,7 +37,7 @@ def test_estimate_serve_text(run_cli) -> None:
         "--tpot-ms",
         "50",
     )
-    assert code == 0 and "tokens per s" in out and "bound" in out and "software stack" in out
+    assert code == 0 and "tokens/s per device" in out and "bound" in out and "software stack" in out
 
 
 def test_estimate_serve_every_option_reaches_the_answer(run_cli) -> None:
