@@ -122,9 +122,12 @@ def get_efficiency(stack: str) -> Efficiency:
     )
 
 
+VENDOR_STACKS = {"nvidia": "cuda", "huawei": "cann"}  # the efficiency set used when no stack is named
+
+
 def stack_for(vendor: str, stack: str | None) -> str:
     """The efficiency set an answer uses: `stack` if given (it must run on `vendor`'s chips), else the vendor's."""
-    default = {"nvidia": "cuda", "huawei": "cann"}.get(vendor, "cuda")
+    default = VENDOR_STACKS.get(vendor, "cuda")
     if stack is None:
         return default
     stacks = efficiency_data()["stacks"]

@@ -40,7 +40,9 @@ class Hardware:
 
     @property
     def default_stack(self) -> str:
-        return {"nvidia": "cuda", "huawei": "cann"}.get(self.vendor, "cuda")
+        from isthmus.plan.perfmodel.efficiency import VENDOR_STACKS
+
+        return VENDOR_STACKS.get(self.vendor, "cuda")
 
     def peak(self, precision: str) -> float | None:
         """Dense FLOP/s (or OP/s) at a catalogue precision, None when the chip does not support it."""
