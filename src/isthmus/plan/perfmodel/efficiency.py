@@ -1,8 +1,10 @@
 """Achieved fractions of peak per software stack, read from `plan/data/efficiency.yaml`.
 
-The compute, memory and network fractions are fitted by `tools/fit_efficiency.py` on the calibration records
-(least squares on log error, one set per stack, never per case); latencies and the usable-memory fraction are fixed
-priors documented in the file. See docs/perfmodel.md for the fit and its leave-one-out error.
+Vendor-level sets (`cuda`, `cann`) and named stacks (`megatron`, `sglang`, `mindspeed`, ...). Each named stack's
+fractions and overheads are fitted by `tools/fit_efficiency.py` on its fit records of the back-test ledger
+(`plan/data/perf_ledger.yaml`; least squares on log error, one set per stack, never per record, inside the
+vendor's bounds); latencies, overlap shares and the usable-memory fraction are fixed priors documented in the
+file. `error_band` holds the held-out errors per phase. See docs/perfmodel.md for the back-test.
 """
 
 from __future__ import annotations
