@@ -43,7 +43,7 @@ from torch.utils._pytree import tree_flatten
 from isthmus.errors import InputError
 from isthmus.ops.decompose import decompose, is_composite_explicit
 from isthmus.ops.emulate_track import ForwardLines, user_frame
-from isthmus.ops.levels import high_level, opened, program_key
+from isthmus.ops.levels import call_opened, high_level, program_key
 from isthmus.ops.targets import key_of
 
 _TAG = "isthmus.module_path"
@@ -218,7 +218,7 @@ class _HighLevelRecorder(TorchFunctionMode):
         resolve = high_level().get(func)
         if resolve is None or self.c.inside:
             if not self.c.inside and getattr(func, "__module__", None) == "torch.nn.functional":
-                return self._transparent(func, args, kwargs)
+                return call_opened(self, func, args, kwargs)
             return func(*args, **kwargs)
         key = resolve(args)
         leaves, spec = tree_flatten((args, kwargs))
@@ -239,14 +239,6 @@ class _HighLevelRecorder(TorchFunctionMode):
             return _Opaque.apply(self.c, key, call, path, dtypes, *tensors)  # type: ignore[no-untyped-call]
         with self.c.decomposing(key):
             return call(*tensors)
-
-    def _transparent(self, func: Any, args: Any, kwargs: Any) -> Any:
-        """Run a Python function of torch.nn.functional with this mode active inside it (`levels.opened`)."""
-        body = opened(func)
-        if body is None:
-            return func(*args, **kwargs)
-        with self:
-            return body(*args, **kwargs)
 
 
 class _Opaque(torch.autograd.Function):

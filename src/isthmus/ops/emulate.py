@@ -345,7 +345,7 @@ def _build_mode_class() -> type:
 def _build_function_mode_class() -> type:
     from torch.overrides import TorchFunctionMode
 
-    from isthmus.ops.levels import high_level, opened
+    from isthmus.ops.levels import call_opened, high_level
 
     table = high_level()
 
@@ -362,18 +362,13 @@ def _build_function_mode_class() -> type:
             resolve = table.get(func)
             s = self.s
             if resolve is None or s.skip:
-                body = opened(func) if not s.skip else None
-                if body is None:
-                    return func(*args, **kw)
-                with self:
-                    return body(*args, **kw)
+                return func(*args, **kw) if s.skip else call_opened(self, func, args, kw)
             key = resolve(args)
             sup = s.high.get(key)
             if sup is None:
                 sup = s.high[key] = _high_support(s.profile, key)
-            if sup is None or sup.status != "native":
-                with self:  # the target decomposes it: the parts are judged one by one
-                    return func(*args, **kw)
+            if sup is None or sup.status != "native":  # the target decomposes it: the parts are judged one by one
+                return func(*args, **kw)
             s.report.calls += 1
             s.skip += 1
             try:

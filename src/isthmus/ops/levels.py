@@ -112,3 +112,21 @@ def opened(func: Any) -> Any:
         body.__kwdefaults__ = func.__kwdefaults__
         _OPEN[func] = body
     return body
+
+
+_ACTIVE: set[Any] = set()
+
+
+def call_opened(mode: Any, func: Any, args: Any, kwargs: Any) -> Any:
+    """Call `func` from `mode`'s `__torch_function__`: an opened copy with `mode` pushed again when `func` is a
+    Python function of torch.nn.functional (once per call chain: `max_pool2d` hands its own handler a
+    different function, which would otherwise open it again forever), else `func` itself."""
+    body = opened(func) if func not in _ACTIVE else None
+    if body is None:
+        return func(*args, **kwargs)
+    _ACTIVE.add(func)
+    try:
+        with mode:
+            return body(*args, **kwargs)
+    finally:
+        _ACTIVE.discard(func)
