@@ -109,8 +109,10 @@ def vit() -> Any:
 def whisper() -> Any:
     kw = {"vocab_size": 128, "d_model": 64, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4,
           "decoder_attention_heads": 4, "encoder_ffn_dim": 128, "decoder_ffn_dim": 128, "num_mel_bins": 16,
-          "max_source_positions": 16, "max_target_positions": 32, "decoder_start_token_id": 0, "pad_token_id": 0}  # fmt: skip
-    return _hf("whisper", "AutoModelForSpeechSeq2Seq", **kw), (torch.randn(1, 16, 32), None, _ids())
+          "max_source_positions": 16, "max_target_positions": 32, "decoder_start_token_id": 0,
+          "pad_token_id": 0}  # fmt: skip
+    features = torch.randn(1, 16, 32)
+    return _hf("whisper", "AutoModelForSpeechSeq2Seq", **kw), (features, None, _ids())
 
 
 def mamba() -> Any:
