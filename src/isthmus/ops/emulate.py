@@ -103,11 +103,7 @@ class _OpDecision:
     mutable: bool
     view: bool  # a view or alias: no arithmetic, so no dtype check (the producer of the tensor was checked)
     slow_key: str | None = None  # registry key when the op is slow for some input dtypes (int64 sort on AICPU)
-
-    @property
-    def packet(self) -> str:
-        """The operator's base name (`aten::gelu.default` -> `gelu`), as autograd nodes name their forward op."""
-        return self.name.split("::", 1)[-1].split(".", 1)[0]
+    packet: str = ""  # base name (`aten::gelu.default` -> `gelu`), as autograd nodes name their forward op
 
 
 def _support(profile: TargetLike, func: Any, args: Any, kwargs: Any) -> Any:
@@ -165,7 +161,7 @@ class _State:
         name = f"{func._schema.name}.{func._overloadname}"
         packet = func._schema.name
         if func.namespace in _INTERNAL_NAMESPACES:  # bookkeeping, not device kernels
-            d = _OpDecision(name, None, "", "", None, None, False, True)
+            d = _OpDecision(name, None, "", "", None, None, False, True, None, packet.split("::", 1)[-1])
             self.ops[func] = d
             return d
         sup = _support(self.profile, func, args, kwargs or {})
@@ -194,7 +190,18 @@ class _State:
             slow_key = key if slow_path(key, _ALL_DTYPES) else None
         note = f"{sup.note} [evidence: {sup.evidence}; decided by: {sup.source}]" if getattr(
             sup, "evidence", "") else sup.note  # fmt: skip
-        d = _OpDecision(name, kind, behaviour, note, sup.suggestion, numerics, func._schema.is_mutable, view, slow_key)
+        d = _OpDecision(
+            name,
+            kind,
+            behaviour,
+            note,
+            sup.suggestion,
+            numerics,
+            func._schema.is_mutable,
+            view,
+            slow_key,
+            packet.split("::", 1)[-1],
+        )
         self.ops[func] = d
         return d
 
@@ -345,9 +352,10 @@ def _build_mode_class() -> type:
 def _build_function_mode_class() -> type:
     from torch.overrides import TorchFunctionMode
 
-    from isthmus.ops.levels import call_opened, high_level
+    from isthmus.ops.levels import call_opened, high_level, opened
 
     table = high_level()
+    plain: set[Any] = set()
 
     class HighLevelMode(TorchFunctionMode):
         """Judges scaled_dot_product_attention, lstm, gru... as the program called them (as `isthmus ops` does):
@@ -359,8 +367,13 @@ def _build_function_mode_class() -> type:
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kw = kwargs or {}
+            if func in plain:  # the common case: a torch function that is neither judged nor opened
+                return func(*args, **kw)
             resolve = table.get(func)
             s = self.s
+            if resolve is None and opened(func) is None:
+                plain.add(func)
+                return func(*args, **kw)
             if resolve is None or s.skip:
                 return func(*args, **kw) if s.skip else call_opened(self, func, args, kw)
             key = resolve(args)
