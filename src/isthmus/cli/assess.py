@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -38,6 +42,8 @@ def command(
     from isthmus.report import SECTIONS, write_report
 
     project = Project.load(path)
+    project.check_config()
+    check_targets(targets or project.config.targets)
     known = {key for key, _, _ in SECTIONS}
     bad = sorted(set(only) - known)
     if bad:
@@ -46,7 +52,8 @@ def command(
             param_hint="--only",
         )
     console = stderr_console()
-    with console.status("assessing…") as status:
+    quiet = stdout_to_stderr() if fmt == "json" else contextlib.nullcontext()
+    with quiet, console.status("assessing…") as status:
         report = write_report(
             project,
             out,
@@ -65,3 +72,30 @@ def command(
     if strict and report.worst in ("fail", "error"):
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
+
+
+def check_targets(targets: tuple[str, ...]) -> None:
+    """Every target must be one `isthmus ops --list-targets` knows (InputError naming the choices)."""
+    from isthmus.errors import InputError
+    from isthmus.ops import list_targets
+
+    known = list_targets()
+    bad = [t for t in targets if t not in known]
+    if bad:
+        raise InputError(f"unknown target(s) {', '.join(bad)}", hint=f"choose from {', '.join(known)}")
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout meanwhile (Python or native code, e.g. a solver banner) to stderr,
+    so that `--format json` prints only JSON on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
