@@ -76,11 +76,13 @@ def costs(system: str) -> Costs:
 
 
 def _attr(module: nn.Module, *names: str) -> int | None:
+    """The first positive int attribute of that name on a submodule or on its `config` / `cfg` object."""
     for sub in module.modules():
-        for n in names:
-            v = getattr(sub, n, None)
-            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
-                return v
+        for owner in (sub, getattr(sub, "config", None), getattr(sub, "cfg", None)):
+            for n in names:
+                v = getattr(owner, n, None) if owner is not None else None
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                    return v
     return None
 
 

@@ -70,7 +70,7 @@ def number(value: float) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     if a == 0:
         return "0"
-    digits = max(2, 1 - math.floor(math.log10(a)) + 1)  # two significant digits below 1
+    digits = max(2, 1 - math.floor(math.log10(a)))  # two significant digits below 1
     return f"{value:.{digits}f}"
 
 
