@@ -85,7 +85,7 @@ def _blockers(errors: list[Finding]) -> tuple[Blocker, ...]:
                 "blocks",
                 f"{len(fixable)} CUDA-only call(s) in {files} file(s), e.g. {fixable[0].path}:{fixable[0].line} "
                 f"({fixable[0].code})",
-                "isthmus scan --fix (rewrites them to isthmus.accel; review the diff), or run under isthmus run",
+                "isthmus scan --fix (device-generic rewrites; review the diff), or run under isthmus run",
                 "minutes",
             )
         )
