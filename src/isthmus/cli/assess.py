@@ -68,6 +68,12 @@ def command(
         colors = {"pass": "green", "warn": "yellow", "fail": "red", "skipped": "dim", "error": "magenta"}
         for s in report.sections:
             console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {s.summary}")
+        from isthmus.report.summary import SIDE_NAMES, summarize
+
+        marks = {"ready": "green", "ready with caveats": "yellow", "not ready": "red", "not assessed": "dim"}
+        for v in summarize(report).sides:
+            side = f"{SIDE_NAMES.get(v.side, v.side)} ({', '.join(v.targets)})"
+            console.print(f"[{marks[v.readiness]}]{v.readiness}[/]: {side}: {v.why}")
         console.print(f"report: {out / 'report.html'}")
     if strict and report.worst in ("fail", "error"):
         return int(ExitCode.FINDINGS)

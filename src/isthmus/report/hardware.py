@@ -48,7 +48,7 @@ def host_accelerator() -> HostAccelerator:
             warnings.simplefilter("ignore", RuntimeWarning)
             acc = accel.current()
         if acc.device_type == "cpu":
-            return HostAccelerator(None, None, "", f"no CUDA or Ascend device visible (isthmus.accel chose {acc.name})")
+            return HostAccelerator(None, None, "", f"no CUDA or Ascend device visible; isthmus.accel chose {acc.name}")
         if not acc.is_available():
             return HostAccelerator(None, None, "", f"{acc.name}: the backend is installed but reports no device")
         name = acc.device_name(0)
