@@ -262,5 +262,7 @@ def test_parity_and_run_use_the_gpu(run_cli, tinygpt_dir: Path, tmp_path: Path) 
     )
     assert code == 0, err
     sections = {s["key"]: s for s in json.loads((out / "report.json").read_text())["sections"]}
-    assert sections["run"]["data"]["ran_on"].startswith("cuda")
+    run = sections["run"]["data"]
+    assert run["ran_on"] == "cpu" and run["runs"][0]["ran_on"].startswith("cuda")  # redirected, then native
+    assert "natively on cuda" in sections["run"]["summary"]
     assert "emulated ascend-910b vs cuda bf16 autocast" in sections["parity"]["data"]["comparisons"]

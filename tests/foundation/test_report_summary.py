@@ -155,6 +155,19 @@ def test_host_accelerator_follows_the_plugin_entry_point(fresh_accelerator, monk
     assert not host.found and "dummy" in host.reason
 
 
+def test_the_unmodified_run_goes_to_the_accelerator_found() -> None:
+    from isthmus.accel.section import plan_runs
+    from isthmus.report.hardware import HostAccelerator
+
+    gpu = HostAccelerator("cuda", "cuda", "H200", "isthmus.accel selected cuda")
+    npu = HostAccelerator("npu", "npu", "Ascend910B", "isthmus.accel selected npu")
+    none = HostAccelerator(None, None, "", "no CUDA or Ascend device visible")
+    # on a GPU: the CPU redirection (standing in for Ascend) first, then natively on the GPU
+    assert plan_runs(gpu) == [("cpu", "run.json"), ("cuda", "run-cuda.json")]
+    assert plan_runs(npu) == [("npu", "run.json")]  # on Ascend the real run is the check
+    assert plan_runs(none) == [("cpu", "run.json")]
+
+
 def test_parity_plans_the_cross_border_comparisons() -> None:
     from isthmus.parity.section import Run, pairs
 
