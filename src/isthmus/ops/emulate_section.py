@@ -58,7 +58,10 @@ def section(ctx: AssessContext) -> SectionResult:
 
 
 def _target_html(rep: EmulationReport) -> str:
-    head = f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())}</p>"
+    head = (
+        f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())} "
+        "(one training step: forward + backward + optimizer step).</p>"
+    )
     total = rep.total_seconds
     rows = [
         [
