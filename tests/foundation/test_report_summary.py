@@ -203,3 +203,28 @@ def test_estimate_without_a_model_says_so(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     result = section(AssessContext(Project.load(tmp_path), ("cuda",), tmp_path))
     assert result.status == "skipped" and "no model" in result.summary and "llama" not in result.summary
+
+
+def test_estimate_reads_a_hugging_face_config(tmp_path: Path) -> None:
+    import json
+
+    from isthmus.plan.estimate_section import project_model
+    from isthmus.project import Project
+
+    hf = tmp_path / "hf"
+    hf.mkdir()
+    config = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 128256,
+        "max_position_embeddings": 8192,
+    }
+    (hf / "config.json").write_text(json.dumps(config))
+    (tmp_path / "isthmus.toml").write_text('[assess]\nmodel = "hf"\n')
+    spec, origin = project_model(AssessContext(Project.load(tmp_path), ("cuda",), tmp_path))
+    assert spec is not None and origin == "Hugging Face config hf"
+    assert (spec.layers, spec.hidden, spec.kv_heads) == (32, 4096, 8) and 7e9 < spec.total_params < 9e9
