@@ -228,3 +228,43 @@ def test_estimate_reads_a_hugging_face_config(tmp_path: Path) -> None:
     spec, origin = project_model(AssessContext(Project.load(tmp_path), ("cuda",), tmp_path))
     assert spec is not None and origin == "Hugging Face config hf"
     assert (spec.layers, spec.hidden, spec.kv_heads) == (32, 4096, 8) and 7e9 < spec.total_params < 9e9
+
+
+SKEWED = """
+import torch
+from torch import nn
+
+
+class Skewed(nn.Linear):
+    def forward(self, x):
+        return super().forward(x) * 1.001  # a slightly wrong kernel: 10x the fp32 tolerance
+
+
+def _stack(skew_at):
+    torch.manual_seed(0)
+    layers = [Skewed(16, 16) if i == skew_at else nn.Linear(16, 16) for i in range(6)]
+    return nn.Sequential(*layers), (torch.randn(2, 16, generator=torch.Generator().manual_seed(1)),)
+
+
+def clean():
+    return _stack(None)
+
+
+def skewed():
+    return _stack(3)
+"""
+
+
+def test_parity_chart_marks_the_first_module_over_its_tolerance(tmp_path: Path) -> None:
+    from isthmus.parity import InputSpec, RecordOptions, compare, record_model
+    from isthmus.parity.section import chart, first_over, tolerance_ratios
+
+    (tmp_path / "m.py").write_text(SKEWED)
+    a = record_model(f"{tmp_path / 'm.py'}:clean", InputSpec(), RecordOptions())
+    b = record_model(f"{tmp_path / 'm.py'}:skewed", InputSpec(), RecordOptions())
+    c = compare(a, b)
+    ratios = tolerance_ratios(c)
+    i = first_over(ratios)
+    assert i is not None and 1.0 < ratios[i] < 100.0 and all(r <= 1.0 for r in ratios[:i])
+    html = chart([("skewed vs clean", c)])
+    assert "first over: 3 (" in html and "modules above the dashed line fail" in html

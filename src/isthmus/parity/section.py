@@ -94,15 +94,24 @@ def first_over(ratios: list[float]) -> int | None:
     return next((i for i, r in enumerate(ratios) if math.isfinite(r) and r > 1.0), None)
 
 
+def forward_modules(c: Comparison) -> list[str]:
+    """Module paths of the forward entries, in the order of `tolerance_ratios`."""
+    return [e.module or e.key for e in c.entries if e.stage == "forward"]
+
+
 def chart(results: list[tuple[str, Comparison]]) -> str:
     """Which module diverges first, and by how much against its dtype's tolerance."""
     series = [(title, tolerance_ratios(c)) for title, c in results]
+    firsts = [
+        (i, title, c)
+        for (title, ratios), (_, c) in zip(series, results, strict=True)
+        if (i := first_over(ratios)) is not None
+    ]
     markers = []
-    for title, ratios in series:
-        i = first_over(ratios)
-        if i is not None:
-            markers.append((i, f"first over: module {i} ({title.split(' vs ')[0]})"))
-            break
+    if firsts:
+        i, title, c = min(firsts, key=lambda f: f[0])
+        ratio = tolerance_ratios(c)[i]
+        markers.append((i, f"first over: {forward_modules(c)[i]} ({ratio:.3g}x, {title.split(' vs ')[0]})"))
     worst = max((r for _, rs in series for r in rs if math.isfinite(r)), default=0.0)
     caption = "Error of each module's output as a multiple of its dtype's tolerance (forward, in execution order); " + (
         "every module stays under 1x" if worst <= 1.0 else "modules above the dashed line fail"

@@ -59,6 +59,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Seq
 
 CHAR_W = 6.6  # px per character of the 11 px chart font (an upper bound for digits and lower-case text)
 PALETTE = ("#2456a6", "#c0392b", "#2e8b57", "#c98a00", "#6c2bd9")
+THRESHOLD_COLOR = "#1d2430"  # the limit line (tolerance), dark so that no series colour is mistaken for it
 
 
 def number(value: float) -> str:
@@ -200,8 +201,8 @@ def line_chart(
     if threshold is not None:
         y = py(threshold[0])
         parts.append(
-            f'<line x1="{pad_l:.1f}" x2="{pad_l + pw:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#c0392b" '
-            'stroke-dasharray="5,3"/>'
+            f'<line x1="{pad_l:.1f}" x2="{pad_l + pw:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{THRESHOLD_COLOR}" '
+            'stroke-width="1.5" stroke-dasharray="6,3"/>'
         )
     for i, label in markers:
         x = px(i)
@@ -222,7 +223,7 @@ def line_chart(
         )
     parts.append("</svg>")
     if threshold is not None:
-        legend.append((threshold[1], "#c0392b"))
+        legend.append((threshold[1], THRESHOLD_COLOR))
     return figure("".join(parts), title, legend, note=y_label)
 
 
