@@ -179,6 +179,7 @@ def test_bad_settings_exit_2_with_one_line(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_json_format_prints_only_json_on_stdout(tinygpt_dir: Path, tmp_path: Path, repo_root: Path) -> None:
     import subprocess
     import sys

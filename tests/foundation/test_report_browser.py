@@ -13,6 +13,7 @@ import pytest
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         (shutil.which("chromium") or shutil.which("chromium-browser")) is None,
         reason="headless Chromium is not installed (make browser installs it as root)",
