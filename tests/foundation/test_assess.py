@@ -267,3 +267,12 @@ def test_parity_and_run_use_the_gpu(run_cli, tinygpt_dir: Path, tmp_path: Path) 
     assert run["ran_on"] == "cpu" and run["runs"][0]["ran_on"].startswith("cuda")  # redirected, then native
     assert "natively on cuda" in sections["run"]["summary"]
     assert "emulated ascend-910b vs cuda bf16 autocast" in sections["parity"]["data"]["comparisons"]
+
+
+def test_text_output_keeps_brackets_and_ends_with_the_verdicts(run_cli, tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "a.py").write_text("x = 1\n")
+    code, _, err = run_cli("assess", str(proj), "--out", str(tmp_path / "o"), "--only", "ops")
+    assert code == 0 and "no [assess] model in isthmus.toml" in err  # not eaten as console markup
+    assert "not assessed: Ascend (ascend-910b)" in err and "not assessed: CUDA (cuda)" in err

@@ -66,14 +66,16 @@ def command(
         echo_json(report.to_json())
     else:
         colors = {"pass": "green", "warn": "yellow", "fail": "red", "skipped": "dim", "error": "magenta"}
+        from rich.markup import escape  # summaries hold "[assess]" and other brackets that are not markup
+
         for s in report.sections:
-            console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {s.summary}")
+            console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {escape(s.summary)}")
         from isthmus.report.summary import SIDE_NAMES, summarize
 
         marks = {"ready": "green", "ready with caveats": "yellow", "not ready": "red", "not assessed": "dim"}
         for v in summarize(report).sides:
             side = f"{SIDE_NAMES.get(v.side, v.side)} ({', '.join(v.targets)})"
-            console.print(f"[{marks[v.readiness]}]{v.readiness}[/]: {side}: {v.why}")
+            console.print(f"[{marks[v.readiness]}]{v.readiness}[/]: {escape(side)}: {escape(v.why)}")
         console.print(f"report: {out / 'report.html'}")
     if strict and report.worst in ("fail", "error"):
         return int(ExitCode.FINDINGS)
