@@ -17,9 +17,11 @@ from typing import Any
 
 from isthmus.errors import InputError
 
-# Written into every directory that `atomic_output_dir` builds: an existing directory is replaced only if it
-# carries this marker (or is empty), so `--out` can never wipe a directory isthmus did not write.
+# Written into every directory that `atomic_output_dir` builds, with the list of files written: an existing directory
+# is replaced only if it is empty, or carries this marker and holds nothing else than those files, so `--out` can
+# never wipe a directory, or a file, that isthmus did not write.
 OUTPUT_MARKER = ".isthmus-output"
+_MARKER_HEAD = "written by isthmus; this directory is replaced as a whole on rewrite. Files written:\n"
 
 
 def _umask() -> int:
@@ -71,8 +73,9 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
-        (tmp / OUTPUT_MARKER).write_text("written by isthmus; this directory is replaced as a whole on rewrite\n")
         yield tmp
+        written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if not p.is_dir())
+        (tmp / OUTPUT_MARKER).write_text(_MARKER_HEAD + "".join(f"{name}\n" for name in written))
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -90,8 +93,24 @@ def check_output_dir(dest: Path) -> None:
     """Refuse an output path that is a file, or a non-empty directory that isthmus did not write."""
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise InputError(f"{dest}: exists and is not a directory", hint="choose another output directory")
-    if dest.is_dir() and not (dest / OUTPUT_MARKER).is_file() and any(dest.iterdir()):
+    if not dest.is_dir() or not any(dest.iterdir()):
+        return
+    marker = dest / OUTPUT_MARKER
+    if not marker.is_file() or marker.is_symlink():
         raise InputError(
             f"{dest}: refusing to replace a non-empty directory that isthmus did not write",
             hint="choose a new output directory, or empty this one",
         )
+    head, _, listing = marker.read_text(encoding="utf-8", errors="replace").partition("Files written:\n")
+    if not listing and not head.startswith("written by isthmus"):
+        raise InputError(f"{dest}: {OUTPUT_MARKER} is not ours", hint="choose a new output directory")
+    if listing:  # markers of older versions list nothing: their directories hold only what isthmus wrote
+        ours = set(listing.splitlines()) | {OUTPUT_MARKER}
+        foreign = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if not p.is_dir())
+        foreign = [name for name in foreign if name not in ours]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise InputError(
+                f"{dest}: holds files isthmus did not write ({shown}); refusing to replace it",
+                hint="move those files away, or choose a new output directory",
+            )
