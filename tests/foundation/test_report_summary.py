@@ -38,6 +38,9 @@ def test_readiness_per_side_follows_the_sections_blockers() -> None:
     assert verdicts["ascend"].readiness == "not ready" and "isthmus scan --fix" in verdicts["ascend"].why
     assert verdicts["cuda"].readiness == "ready with caveats"
     assert [b.section for b in s.blockers] == ["", ""]  # the runner fills in the section, not the summary
+    silent = summarize(_report(SectionResult("run", "Unmodified run", "fail", "train.py exited 4")))
+    assert [b.what for b in silent.blockers] == ["Unmodified run: train.py exited 4"]  # a fail never vanishes
+    assert {v.readiness for v in silent.sides} == {"not ready"}
     only_env = summarize(_report(SectionResult("environment", "Environment", "pass", "")))
     assert {v.readiness for v in only_env.sides} == {"not assessed"}  # nothing checked: no verdict is guessed
 

@@ -1,6 +1,7 @@
 """The first screen of the report: is the project ready for each side, what blocks it, and what it would cost.
 
-Built only from what the sections returned: their `blockers` (ranked here: what blocks before what is a caveat,
+Built only from what the sections returned: their `blockers` (a failing section without any counts as one
+blocker for both sides; ranked here: what blocks before what is a caveat,
 cheap fixes first) and two data contracts: the "estimate" section's `data["rows"]` (cost per million tokens,
 tokens per kWh per system) and the "compliance" section's `data["by_side"]` (where each side may be deployed
 today). A section that did not run leaves its part of the summary saying so, never guessing.
@@ -89,6 +90,12 @@ CHECKING_SECTIONS = frozenset({"scan", "ops", "emulate", "run", "parity"})
 def summarize(report: AssessReport) -> Summary:
     """The summary of a finished report."""
     found = [b for s in report.sections for b in s.blockers]
+    # a failing section that names no blockers still blocks: never let a "fail" vanish from the first screen
+    found += [
+        Blocker("both", "blocks", f"{s.title}: {s.summary}", f"see the {s.title} section", "hours", s.key)
+        for s in report.sections
+        if s.status == "fail" and not s.blockers
+    ]
     assessed = any(s.key in CHECKING_SECTIONS and s.status != "skipped" for s in report.sections)
     sides: dict[str, list[str]] = {}
     for t in report.targets:
