@@ -30,10 +30,30 @@ def _umask() -> int:
     return mask
 
 
+def check_output_file(path: str | os.PathLike[str], what: str = "output file") -> Path:
+    """Refuse, before any work, an output file path that cannot be written: a directory, or a path under a file."""
+    dest = Path(path)
+    if dest.is_dir():
+        raise InputError(f"{dest}: is a directory", hint=f"give a file path for the {what}")
+    for parent in dest.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(f"{dest}: {parent} is not a directory", hint=f"choose another path for the {what}")
+            break
+    return dest
+
+
+def _make_parent(dest: Path) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise InputError(f"{dest}: a parent is not a directory", hint="choose another output path") from e
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` atomically, creating parent directories; return the path."""
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(dest)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -69,7 +89,7 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(path)
     check_output_dir(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
@@ -93,6 +113,7 @@ def check_output_dir(dest: Path) -> None:
     """Refuse an output path that is a file, or a non-empty directory that isthmus did not write."""
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise InputError(f"{dest}: exists and is not a directory", hint="choose another output directory")
+    check_output_file(dest / "x", "output directory")  # no file stands where a parent directory must be
     if not dest.is_dir() or not any(dest.iterdir()):
         return
     marker = dest / OUTPUT_MARKER

@@ -9,8 +9,10 @@ instead of waiting for every queued task.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from multiprocessing.context import BaseContext
@@ -31,6 +33,37 @@ def safe_context(preload: Sequence[str] = ()) -> BaseContext:
             ctx.set_forkserver_preload(list(preload))
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def _start_server(ctx: BaseContext) -> None:
+    """Start the fork server with SIGINT ignored: an ignored signal stays ignored across exec, so neither the server
+    (which may still be importing its preload modules) nor the workers it forks print a KeyboardInterrupt."""
+    if ctx.get_start_method() != "forkserver" or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import forkserver
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back for the block and raise it as KeyboardInterrupt right after (main thread only: a signal
+    mask would not do, since any other thread may take the signal)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _ignore_sigint() -> None:
@@ -57,10 +90,13 @@ def imap_unordered(
 
     Any exception (a worker's, or KeyboardInterrupt in the parent) ends the pool at once and propagates.
     """
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=safe_context(preload), initializer=_ignore_sigint)
+    ctx = safe_context(preload)
+    _start_server(ctx)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
     futures: dict[Future[R], int] = {}
     try:
-        futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+        with _sigint_deferred():  # workers start inside submit(): a half-started worker would outlive us
+            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for f in as_completed(futures):
             yield futures[f], f.result()
     except BaseException:

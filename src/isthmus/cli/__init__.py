@@ -83,6 +83,12 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
+def _one_line(message: str, limit: int = 600) -> str:
+    """Messages that wrap inside (a library's multi-line text) become one line, cut at `limit` characters."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
 def _own_args(args: list[str]) -> list[str]:
     """The arguments that are ours: for `isthmus run`, those after the script (or `-m MODULE`) are the program's."""
     if "run" not in args:
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     except IsthmusError as e:
         if show_tb:  # the stack, then the same exit code as without --traceback
             traceback.print_exc()
-        click.echo(f"isthmus: error: {e}", err=True)
+        click.echo(f"isthmus: error: {_one_line(str(e))}", err=True)
         sys.exit(int(e.exit_code))
     except click.exceptions.Abort:
         click.echo("isthmus: interrupted", err=True)
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
             sys.exit(int(ExitCode.INTERNAL))
         click.echo(
-            f"isthmus: internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)",
+            f"isthmus: internal error: {type(e).__name__}: {_one_line(str(e))} (rerun with --traceback and report it)",
             err=True,
         )
         sys.exit(int(ExitCode.INTERNAL))
