@@ -169,3 +169,12 @@ def test_cuda_visible_devices_selects_the_targets_devices(monkeypatch: pytest.Mo
     assert os.environ["ASCEND_RT_VISIBLE_DEVICES"] == "2,3" and "ASCEND_RT_VISIBLE_DEVICES=2,3" in log.notes[0]
     patcher.restore()
     assert "ASCEND_RT_VISIBLE_DEVICES" not in os.environ
+
+
+def test_each_local_process_has_a_device_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # class: `device_count() // local_world_size` gave torchrun's processes 0 devices and `device_ids[0]` failed
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    with redirect("cpu"):
+        per_process = torch.cuda.device_count() // 2
+        model = torch.nn.Linear(2, 2).cuda(list(range(1 * per_process, 2 * per_process))[0])
+    assert per_process == 1 and model.weight.device.type == "cpu"
