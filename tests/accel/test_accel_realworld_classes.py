@@ -178,3 +178,33 @@ def test_each_local_process_has_a_device_on_the_cpu(monkeypatch: pytest.MonkeyPa
         per_process = torch.cuda.device_count() // 2
         model = torch.nn.Linear(2, 2).cuda(list(range(1 * per_process, 2 * per_process))[0])
     assert per_process == 1 and model.weight.device.type == "cpu"
+
+
+def test_names_bound_before_the_redirection_are_rebound_in_a_spawned_process() -> None:
+    # class: `from torch.distributed import init_process_group` ran in the spawned process before the redirection,
+    # so its nccl reached torch ("Distributed package doesn't have NCCL built in")
+    import torch.distributed as dist
+
+    program = {"init_process_group": dist.init_process_group, "rank": 0}  # the script's globals, bound earlier
+    original = dist.init_process_group
+    with redirect("cpu", rebind=[program]):
+        assert program["init_process_group"] is dist.init_process_group is not original
+    assert program == {"init_process_group": original, "rank": 0}
+
+
+def test_a_failure_in_a_spawned_process_names_its_cuda_use(tmp_path: Path) -> None:
+    from isthmus.accel.failure import locate
+
+    script = tmp_path / "multi.py"
+    script.write_text("import torch\n\n\ndef main(rank):\n    torch.distributed.init_process_group('nccl')\n")
+    c10d = Path(torch.__file__).parent / "distributed" / "distributed_c10d.py"
+    child = (
+        "\n\n-- Process 0 terminated with the following error:\nTraceback (most recent call last):\n"
+        f"  File \"{script}\", line 5, in main\n    torch.distributed.init_process_group('nccl')\n"
+        f'  File "{c10d}", line 2181, in _new_process_group_helper\n'
+        "RuntimeError: Distributed package doesn't have NCCL built in\n"
+    )
+    failure = locate(RuntimeError(child))
+    assert failure.site.endswith("multi.py:5 (in a spawned process)") and failure.cuda
+    assert failure.call == "torch.distributed.distributed_c10d._new_process_group_helper"
+    assert failure.error == "RuntimeError: Distributed package doesn't have NCCL built in"

@@ -35,13 +35,13 @@ TIMEOUT_S = 900
 
 # --- synthetic data (our own generators: the scripts' real datasets are never downloaded) -------------------------
 def nanogpt_chars(root: Path) -> None:
-    """data/synth/{train,val}.bin (uint16 token ids) and meta.pkl (a 65-symbol vocabulary) as nanoGPT reads them."""
+    """data/synth/{train,val}.bin (uint16 token ids) and meta.pkl (a 65-symbol vocabulary with a newline) as nanoGPT reads them."""
     rng = np.random.default_rng(0)
     out = root / "data" / "synth"
     out.mkdir(parents=True, exist_ok=True)
     rng.integers(0, 65, size=20_000, dtype=np.uint16).tofile(out / "train.bin")
     rng.integers(0, 65, size=4_000, dtype=np.uint16).tofile(out / "val.bin")
-    chars = [chr(32 + i) for i in range(65)]
+    chars = ["\n"] + [chr(32 + i) for i in range(64)]  # sample.py starts from "\n"
     meta = {"vocab_size": 65, "itos": dict(enumerate(chars)), "stoi": {c: i for i, c in enumerate(chars)}}
     (out / "meta.pkl").write_bytes(pickle.dumps(meta))  # our own file, read by the script
 
@@ -104,7 +104,9 @@ def _command(entry: dict[str, Any], under_isthmus: bool, extra: list[str]) -> li
     script = [entry["script"], *entry["args"], *extra]
     if entry.get("launcher") == "torchrun2":
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
-        return [*launch, "-m", "isthmus", "run", "--target", "cpu", *script] if under_isthmus else [*launch, *script]
+        # every rank writes the report atomically to the same path: it holds one rank's redirections
+        isthmus = ["-m", "isthmus", "run", "--target", "cpu", "--report", "report.json"]
+        return [*launch, *isthmus, *script] if under_isthmus else [*launch, *script]
     if under_isthmus:
         return [sys.executable, "-m", "isthmus", "run", "--target", "cpu", "--report", "report.json", *script]
     return [sys.executable, *script]

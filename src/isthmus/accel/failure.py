@@ -9,6 +9,7 @@ source line itself). `cuda` says whether the failure involves CUDA: the call, th
 from __future__ import annotations
 
 import linecache
+import os
 import re
 import traceback
 from dataclasses import dataclass
@@ -45,12 +46,43 @@ def _qualified(frame: Any) -> str:
     return f"{module}.{name}"
 
 
+_TEXT_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)', re.M)
+
+
+def _torch_function(filename: str, func: str) -> str:
+    """torch/distributed/distributed_c10d.py + init_process_group -> torch.distributed.distributed_c10d.init_..."""
+    rel = os.path.relpath(filename, os.path.dirname(torch_dir()))
+    return f"{rel.removesuffix('.py').replace(os.sep, '.').removesuffix('.__init__')}.{func}"
+
+
+def _locate_text(text: str) -> Failure | None:
+    """The failing use in a traceback carried as text (a spawned process's error re-raised in the parent)."""
+    frames = [(m["file"], int(m["line"]), m["func"]) for m in _TEXT_FRAME.finditer(text)]
+    user = [i for i, (f, _, _) in enumerate(frames) if not is_internal_file(f)]
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if not user or not lines:
+        return None
+    filename, line, _ = frames[user[-1]]
+    error = lines[-1].strip()[:300]
+    source = linecache.getline(filename, line).strip()
+    tdir = torch_dir()
+    into_torch = [(f, fn) for f, _, fn in frames[user[-1] + 1 :] if f.startswith(tdir)]
+    call = _torch_function(*into_torch[0]) if into_torch else source or "?"
+    cuda = bool(_CUDA_WORDS.search(error) or _CUDA_WORDS.search(call) or _CUDA_WORDS.search(source))
+    return Failure(f"{display_path(filename)}:{line} (in a spawned process)", call, cuda, error)
+
+
 def locate(exc: BaseException) -> Failure:
     """The user frame and torch call where `exc` was raised (its innermost user frame; "?" when none)."""
+    text = str(exc)
+    if "Traceback (most recent call last):" in text:  # torch.multiprocessing's ProcessRaisedException
+        found = _locate_text(text)
+        if found is not None:
+            return found
     frames = [(f, line) for f, line in traceback.walk_tb(exc.__traceback__)]
     user = [i for i, (f, _) in enumerate(frames) if not is_internal_file(f.f_code.co_filename)]
-    text = str(exc)
-    error = (f"{type(exc).__name__}: {text}" if text else type(exc).__name__).splitlines()[0][:300]
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    error = (f"{type(exc).__name__}: {first}" if first else type(exc).__name__)[:300]
     if not user:
         return Failure("?", "?", bool(_CUDA_WORDS.search(error)), error)
     i = user[-1]

@@ -30,13 +30,25 @@ class Patcher:
     def __init__(self) -> None:
         self._undo: list[tuple[Any, str, Any, bool]] = []  # (object, name, previous own value, is a mapping)
         self._jit_ids: list[int] = []  # ids of replacements registered as TorchScript builtins
+        self._swaps: dict[int, Any] = {}  # id(value before) -> replacement, for `rebind`
 
     def set(self, obj: Any, name: str, value: Any) -> None:
         """`setattr(obj, name, value)`, remembering whether `name` was the object's own attribute."""
         own = vars(obj).get(name, _MISSING) if hasattr(obj, "__dict__") else getattr(obj, name, _MISSING)
         self._undo.append((obj, name, own, False))
-        self._share_jit_builtin(getattr(obj, name, None), value)
+        before = getattr(obj, name, None)
+        self._share_jit_builtin(before, value)
+        if before is not None:
+            self._swaps[id(before)] = value
         setattr(obj, name, value)
+
+    def rebind(self, namespace: dict[str, Any]) -> int:
+        """Point names that a module bound before patching (`from torch.distributed import init_process_group`)
+        at their replacements, undone with everything else; returns how many were rebound."""
+        names = [k for k, v in namespace.items() if id(v) in self._swaps and not isinstance(v, (int, str, bool))]
+        for name in names:
+            self.set_item(namespace, name, self._swaps[id(namespace[name])])
+        return len(names)
 
     def _share_jit_builtin(self, original: Any, replacement: Any) -> None:
         if original is None or not callable(replacement):

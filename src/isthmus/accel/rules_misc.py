@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -199,8 +200,23 @@ def run_redirected(target: str, fn: Callable[..., Any], *args: Any) -> Any:
     then the program's function (a spawned process starts a fresh interpreter without it otherwise)."""
     from isthmus.accel.runner import redirect
 
-    with redirect(target):
+    with redirect(target, rebind=_program_namespaces(fn)):
         return fn(*args)
+
+
+def _program_namespaces(fn: Callable[..., Any]) -> list[dict[str, Any]]:
+    """The program's namespaces in a spawned process: `fn`'s globals (the main script, run by multiprocessing
+    into a dictionary of its own), its main module `__mp_main__` and the modules imported from the main module's
+    directory (its `trainer.py`, `datautils.py`)."""
+    spaces = [fn.__globals__] if isinstance(fn, types.FunctionType) else []
+    main = sys.modules.get("__mp_main__")
+    main_file = getattr(main, "__file__", None)
+    if main is not None:
+        spaces.append(vars(main))
+    if main_file:
+        home = os.path.dirname(os.path.abspath(main_file)) + os.sep
+        spaces += [vars(m) for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(home)]
+    return spaces
 
 
 def _spawn(ctx: RedirectContext, original: Callable[..., Any], what: str) -> Callable[..., Any]:

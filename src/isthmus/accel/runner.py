@@ -37,8 +37,12 @@ _ISTHMUS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 @contextlib.contextmanager
-def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
+def redirect(target: str = "cpu", rebind: Sequence[dict[str, Any]] = ()) -> Iterator[RedirectionLog]:
     """Redirect CUDA usage to `target` inside the block; yields the log. Not reentrant.
+
+    `rebind` holds the namespaces of modules imported before the redirection (a spawned process imports the
+    program's main module first): the torch functions they bound by name (`from torch.distributed import
+    init_process_group`) are pointed at the replacements too.
 
     Unknown target -> InputError; target stack missing -> NotInstalledError (both exit code 2 in the CLI).
     """
@@ -63,6 +67,8 @@ def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
         _follow_visible_devices(acc.visible_devices_env, patcher, log)
         for install in (rules_cuda.install, rules_device.install, rules_misc.install, rules_generic.install):
             install(ctx)
+        for namespace in rebind:
+            patcher.rebind(namespace)
         yield log
     finally:
         patcher.restore()
