@@ -176,7 +176,8 @@ def test_each_local_process_has_a_device_on_the_cpu(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
     with redirect("cpu"):
         per_process = torch.cuda.device_count() // 2
-        model = torch.nn.Linear(2, 2).cuda(list(range(1 * per_process, 2 * per_process))[0])
+        device_ids = list(range(1 * per_process, 2 * per_process))  # local rank 1's share, as the script computes
+        model = torch.nn.Linear(2, 2).cuda(device_ids[0])
     assert per_process == 1 and model.weight.device.type == "cpu"
 
 

@@ -35,7 +35,8 @@ TIMEOUT_S = 900
 
 # --- synthetic data (our own generators: the scripts' real datasets are never downloaded) -------------------------
 def nanogpt_chars(root: Path) -> None:
-    """data/synth/{train,val}.bin (uint16 token ids) and meta.pkl (a 65-symbol vocabulary with a newline) as nanoGPT reads them."""
+    """data/synth/{train,val}.bin (uint16 token ids) and meta.pkl (65 symbols, newline included), as nanoGPT
+    reads them."""
     rng = np.random.default_rng(0)
     out = root / "data" / "synth"
     out.mkdir(parents=True, exist_ok=True)
