@@ -23,6 +23,16 @@ _CUDA_WORDS = re.compile(
 )
 
 
+# torch's decorators: the frame below them names the function the program called
+_WRAPPERS = ("wrapper", "_fn", "decorate_context", "inner", "_wrapped_call_impl", "_call_impl")
+
+
+def _named(calls: list[str]) -> str | None:
+    """The first call that is not one of torch's decorator frames (else the first)."""
+    named = [c for c in calls if not c.rsplit(".", 1)[-1].endswith(_WRAPPERS)] or calls
+    return named[0] if named else None
+
+
 @dataclass(frozen=True)
 class Failure:
     """The failing use: `site` ("file.py:LINE" in user code), `call` (the torch function or the source line),
@@ -66,8 +76,8 @@ def _locate_text(text: str) -> Failure | None:
     error = lines[-1].strip()[:300]
     source = linecache.getline(filename, line).strip()
     tdir = torch_dir()
-    into_torch = [(f, fn) for f, _, fn in frames[user[-1] + 1 :] if f.startswith(tdir)]
-    call = _torch_function(*into_torch[0]) if into_torch else source or "?"
+    into_torch = [_torch_function(f, fn) for f, _, fn in frames[user[-1] + 1 :] if f.startswith(tdir)]
+    call = _named(into_torch) or source or "?"
     cuda = bool(_CUDA_WORDS.search(error) or _CUDA_WORDS.search(call) or _CUDA_WORDS.search(source))
     return Failure(f"{display_path(filename)}:{line} (in a spawned process)", call, cuda, error)
 
@@ -90,7 +100,7 @@ def locate(exc: BaseException) -> Failure:
     filename = frame.f_code.co_filename
     source = linecache.getline(filename, line).strip()
     tdir = torch_dir()
-    into_torch = [f for f, _ in frames[i + 1 :] if f.f_code.co_filename.startswith(tdir)]
-    call = _qualified(into_torch[0]) if into_torch else source or "?"
+    into_torch = [_qualified(f) for f, _ in frames[i + 1 :] if f.f_code.co_filename.startswith(tdir)]
+    call = _named(into_torch) or source or "?"
     cuda = bool(_CUDA_WORDS.search(error) or _CUDA_WORDS.search(call) or _CUDA_WORDS.search(source))
     return Failure(f"{display_path(filename)}:{line}", call, cuda, error)
