@@ -113,11 +113,17 @@ def _command(entry: dict[str, Any], under_isthmus: bool, extra: list[str]) -> li
     return [sys.executable, *script]
 
 
-def _run(cmd: list[str], cwd: Path, entry: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+SITES: list[str] = []  # --site: directories with the packages a script needs beyond isthmus (its "requires")
+
+
+def _run(
+    cmd: list[str], cwd: Path, entry: dict[str, Any], extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    paths = [str(cwd / entry["pythonpath"])] if entry.get("pythonpath") else []
-    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).strip(os.pathsep)
     env.pop("CUDA_VISIBLE_DEVICES", None)
+    paths = [str(cwd / entry["pythonpath"])] if entry.get("pythonpath") else []
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", ""), *SITES]).strip(os.pathsep)
+    env.update(extra_env or {})
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
 
@@ -162,7 +168,11 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
     t0 = time.perf_counter()
     cuda = _run(_command(entry, True, entry["cuda_args"]), dest, entry)
     seconds = time.perf_counter() - t0
-    cpu = _run(_command(entry, False, entry["cpu_args"]), dest, entry) if entry["cpu_args"] is not None else None
+    # the CPU mode: the script's own CPU arguments, and no CUDA device visible (for scripts that pick CUDA when present)
+    cpu_env = {"CUDA_VISIBLE_DEVICES": "", **entry.get("cpu_env", {})}
+    cpu = None
+    if entry["cpu_args"] is not None:
+        cpu = _run(_command(entry, False, entry["cpu_args"]), dest, entry, cpu_env)
     ok, detail = compare(entry, cuda.stdout, cpu.stdout if cpu else None)
     report = dest / "report.json"
     data = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
@@ -189,7 +199,9 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/isthmus-realworld"))
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--site", action="append", default=[], help="extra package directory (pip install --target)")
     args = parser.parse_args()
+    SITES.extend(str(Path(p).resolve()) for p in args.site)
     manifest = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
     results = []
     print("| script | repo @ commit | result | detail | kinds redirected | unmapped |")
