@@ -64,7 +64,12 @@ def file_kind(name: str) -> str | None:
         return "requirements"
     if lower == "pyproject.toml":
         return "pyproject"
-    if lower.endswith(_SHELL) or lower == "dockerfile":
+    if (
+        lower.endswith(_SHELL)
+        or lower == "dockerfile"
+        or lower.startswith("dockerfile.")
+        or lower.endswith(".dockerfile")
+    ):
         return "launch"
     if lower.endswith((".cu", ".cuh", *_CPP)):
         return "cuda"

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from isthmus.scan.rules import (
     amp,
+    compat,
     cuda_sources,
     deps,
     device,
@@ -19,7 +20,7 @@ from isthmus.scan.rules import (
 )
 from isthmus.scan.rules.base import Case, FileRule, NameRule, NodeRule, Rule
 
-FAMILIES = (device, memory, amp, distributed, kernels, dtypes, thirdparty, deps, launch, cuda_sources, ops)
+FAMILIES = (device, memory, amp, distributed, kernels, dtypes, thirdparty, deps, launch, cuda_sources, ops, compat)
 
 __all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "get_rule"]
 
