@@ -109,19 +109,6 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def check_output_file(dest: Path) -> None:
-    """Refuse an output file path that cannot be written: a directory, or a path under an existing non-directory.
-
-    Checked before work that would be lost if the final write failed (a program run whose report goes there)."""
-    if dest.is_dir():
-        raise InputError(f"{dest}: is a directory", hint="give a file path for the output")
-    for parent in dest.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"{dest}: {parent} is not a directory", hint="choose an output path in a directory")
-            return
-
-
 def check_output_dir(dest: Path) -> None:
     """Refuse an output path that is a file, or a non-empty directory that isthmus did not write."""
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):

@@ -66,9 +66,9 @@ def command(
         if not argv:
             raise InputError("no script given", hint="isthmus run [--target cpu] script.py [args...]")
         script = argv.pop(0)
-    for out in (report, emulate_report):
+    for out, what in ((report, "report"), (emulate_report, "emulation report")):
         if out is not None:
-            check_output_file(out)  # before the program runs: a report that cannot be written would lose the run
+            check_output_file(out, what)  # before the program runs: a report that cannot be written loses the run
     contexts = []
     if emulate is not None:
         from isthmus.ops.emulate import resolve_target
