@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import json
 import math
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -175,14 +176,30 @@ def _load_factory(spec: str, device: str) -> LoadedModel:
     return LoadedModel(result.to(device) if device != "meta" else result, inputs, spec, "factory", attr)
 
 
+_SIZE_KEY = re.compile(r"^(num_|n_)|(_size|_dim|_layers|_heads|_experts|_positions)$|^(vocab|hidden|d_model|d_ff)")
+
+
+def _check_sizes(config: dict[str, Any], where: Path) -> None:
+    """Sizes and counts (hidden_size, num_hidden_layers, n_head...) must be positive: transformers builds some
+    impossible configs without complaint and fails only in the forward pass, far from the cause."""
+    for key, value in config.items():
+        if isinstance(value, dict):
+            _check_sizes(value, where)  # nested text_config / vision_config
+        elif isinstance(value, int) and not isinstance(value, bool) and _SIZE_KEY.search(key) and value < 0:
+            raise InputError(f"{where}: {key} = {value}", hint="sizes and counts in config.json must be >= 0")
+
+
 def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
     import torch
 
     config_file = path / "config.json"
     try:
-        json.loads(config_file.read_text(encoding="utf-8"))
+        raw = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InputError(f"{config_file}: not valid JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise InputError(f"{config_file}: not a JSON object", hint="a Hugging Face config.json is one object")
+    _check_sizes(raw, config_file)
     if importlib.util.find_spec("transformers") is None:
         raise NotInstalledError("transformers (needed for Hugging Face configs)", "pip install 'isthmus[hf]'")
     import transformers

@@ -78,6 +78,30 @@ class Project:
             raise InputError(f"{root}: the project is empty (no files)", hint="point at a directory with code")
         return project
 
+    def check_config(self) -> None:
+        """Check that what `isthmus.toml` names exists (model file, train_script, fleet): InputError otherwise.
+
+        Separate from `load` because scanning a project must not depend on its assess settings being right.
+        """
+        c, where = self.config, self.root / CONFIG_FILE
+        if c.model:
+            from isthmus.models import check_spec
+
+            target, sep, attr = c.model.rpartition(":")
+            local = f"{self.root / target}:{attr}" if sep and target.endswith(".py") else c.model
+            if not sep and (self.root / c.model).exists():
+                local = str(self.root / c.model)
+            try:
+                check_spec(local)
+            except InputError as e:
+                raise InputError(f"{where}: [assess] model: {e.message}", hint=e.hint) from e
+        if c.train_script and not (self.root / c.train_script).is_file():
+            raise InputError(
+                f"{where}: [assess] train_script {c.train_script} does not exist", hint="give a path relative to it"
+            )
+        if c.fleet is not None and not c.fleet.is_file():
+            raise InputError(f"{where}: [assess] fleet {c.fleet} does not exist", hint="give a path relative to it")
+
     def files(self, suffixes: tuple[str, ...] | None = None) -> Iterator[Path]:
         """Yield regular files under the root, sorted per directory, filtered by suffix when given."""
         yield from walk_files(self.root, suffixes)

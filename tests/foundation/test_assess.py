@@ -152,3 +152,127 @@ def test_rewrite_of_own_output_and_permissions_follow_umask(run_cli, tinygpt_dir
         os.umask(old)
     assert (out / "report.json").stat().st_mode & 0o777 == 0o644
     assert out.stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "words"),
+    [
+        ("[assess]\nmodel = 3\n", (), "model"),
+        ("[assess\n", (), "TOML"),
+        ('[assess]\nmodel = "missing.py:f"\n', (), "missing.py"),
+        ('[assess]\ntrain_script = "train.py"\n', (), "train_script"),
+        ('[assess]\nfleet = "fleet.yaml"\n', (), "fleet"),
+        ("", ("--target", "bogus"), "bogus"),
+        ('[assess]\ntargets = ["ascend-999"]\n', (), "ascend-999"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(
+    run_cli, tmp_path: Path, toml: str, args: tuple[str, ...], words: str
+) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "a.py").write_text("x = 1\n")
+    (proj / "isthmus.toml").write_text(toml)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("assess", str(proj), "--out", str(out), *args)
+    assert code == ExitCode.USAGE and words in err and err.count("\n") == 1 and stdout == ""
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_json_format_prints_only_json_on_stdout(tinygpt_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root / "src")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "isthmus",
+        "assess",
+        str(tinygpt_dir),
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "json",
+    ]
+    proc = subprocess.run(
+        [*cmd, "--only", "inventory", "--only", "fleet"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # the fleet solver's banner, if any, went to stderr
+    assert [s["key"] for s in data["sections"]] == ["inventory", "fleet"] and "sides" in data["summary"]
+
+
+@pytest.mark.slow
+def test_links_point_into_the_final_report_directory(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
+    import re
+
+    out = tmp_path / "out"
+    code, _, err = run_cli("assess", str(tinygpt_dir), "--out", str(out), "--quick", "--only", "run")
+    assert code == 0, err
+    html = (out / "report.html").read_text()
+    links = re.findall(r'href="([^"#]+)"', html)
+    assert "artifacts/run.json" in links and all((out / link).exists() for link in links)
+    assert ".tmp" not in html and ".tmp" not in (out / "report.json").read_text()
+    (run,) = json.loads((out / "report.json").read_text())["sections"]
+    assert run["data"]["ran_on"] == "cpu" or run["data"]["ran_on"].startswith(("cuda", "npu"))
+    assert "train.py ran on" in run["summary"]
+
+
+def _fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CUDA device as the report sees it, whose records are made on the CPU (the code path, without a GPU)."""
+    from isthmus.parity import section as parity_section
+    from isthmus.report.hardware import HostAccelerator
+
+    real = parity_section.record_against
+    monkeypatch.setattr(parity_section, "host_accelerator", lambda: HostAccelerator("cuda", "cuda", "Stub GPU", "test"))
+    monkeypatch.setattr(
+        parity_section, "record_against", lambda spec, ref, device, **kw: real(spec, ref, device="cpu", **kw)
+    )
+
+
+@pytest.mark.slow
+def test_parity_with_an_accelerator_compares_it_with_cpu_and_emulated_ascend(
+    monkeypatch: pytest.MonkeyPatch, tinygpt_dir: Path, tmp_path: Path
+) -> None:
+    from isthmus.parity.section import section
+    from isthmus.project import Project
+    from isthmus.report.model import AssessContext
+
+    _fake_gpu(monkeypatch)
+    work = tmp_path / "artifacts"
+    work.mkdir()
+    result = section(AssessContext(Project.load(tinygpt_dir), ("cuda", "ascend-910b"), work, quick=True))
+    comparisons = result.data["comparisons"]
+    assert {"cuda fp32 vs cpu fp32", "cuda bf16 autocast vs cpu fp32"} <= set(comparisons)
+    assert "emulated ascend-910b vs cuda bf16 autocast" in comparisons
+    assert "recorded on cuda (Stub GPU)" in result.summary and result.data["records"] == "artifacts/parity"
+    assert (work / "parity" / "cuda-bf16-autocast").is_dir()
+    assert result.html.count('class="series"') == len(comparisons)  # one line per comparison in the chart
+
+
+@pytest.mark.gpu
+def test_parity_and_run_use_the_gpu(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():  # isthmus: ignore[IST101]
+        pytest.skip("needs an NVIDIA GPU")
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        "assess", str(tinygpt_dir), "--out", str(out), "--quick", "--only", "parity", "--only", "run"
+    )
+    assert code == 0, err
+    sections = {s["key"]: s for s in json.loads((out / "report.json").read_text())["sections"]}
+    run = sections["run"]["data"]
+    assert run["ran_on"] == "cpu" and run["runs"][0]["ran_on"].startswith("cuda")  # redirected, then native
+    assert "natively on cuda" in sections["run"]["summary"]
+    assert "emulated ascend-910b vs cuda bf16 autocast" in sections["parity"]["data"]["comparisons"]
+
+
+def test_text_output_keeps_brackets_and_ends_with_the_verdicts(run_cli, tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "a.py").write_text("x = 1\n")
+    code, _, err = run_cli("assess", str(proj), "--out", str(tmp_path / "o"), "--only", "ops")
+    assert code == 0 and "no [assess] model in isthmus.toml" in err  # not eaten as console markup
+    assert "not assessed: Ascend (ascend-910b)" in err and "not assessed: CUDA (cuda)" in err

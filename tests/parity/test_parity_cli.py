@@ -119,5 +119,5 @@ def test_assess_section_records_compares_and_charts(tinygpt_dir: Path, tmp_path:
     result = section(AssessContext(project, ("cuda",), tmp_path, quick=True))
     assert result.status == "pass" and "bf16 autocast" in result.summary
     assert "<svg" in result.html and "polyline" in result.html
-    assert (tmp_path / "parity" / "fp32" / "manifest.json").is_file()
-    assert result.data["comparisons"]["bf16 autocast"]["passed"]
+    assert (tmp_path / "parity" / "cpu-fp32" / "manifest.json").is_file()
+    assert result.data["comparisons"]["cpu bf16 autocast vs cpu fp32"]["passed"]

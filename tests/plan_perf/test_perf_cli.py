@@ -124,5 +124,8 @@ def test_assess_section(tinygpt_dir: Path, tmp_path: Path) -> None:
     ctx = AssessContext(Project.load(tinygpt_dir), ("cuda", "ascend-910b"), tmp_path, quick=True)
     result = section(ctx)
     assert result.key == "estimate" and result.status in ("pass", "warn")
-    assert len(result.data["rows"]) == 4 and "<table>" in result.html
-    assert "910C/H100" in result.summary
+    # the project's own model (examples/tinygpt model.py:tiny), on each target's system (+ the priced 910C system)
+    assert result.data["model"]["name"] == "tiny" and result.data["model"]["layers"] == 2
+    assert {r["system"] for r in result.data["rows"]} == {"dgx-h100", "atlas-800t-a2", "cloudmatrix-384"}
+    assert len(result.data["rows"]) == 6 and "<table>" in result.html
+    assert "Ascend/CUDA per chip" in result.summary and "llama" not in result.summary

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -38,6 +42,8 @@ def command(
     from isthmus.report import SECTIONS, write_report
 
     project = Project.load(path)
+    project.check_config()
+    check_targets(targets or project.config.targets)
     known = {key for key, _, _ in SECTIONS}
     bad = sorted(set(only) - known)
     if bad:
@@ -46,7 +52,8 @@ def command(
             param_hint="--only",
         )
     console = stderr_console()
-    with console.status("assessing…") as status:
+    quiet = stdout_to_stderr() if fmt == "json" else contextlib.nullcontext()
+    with quiet, console.status("assessing…") as status:
         report = write_report(
             project,
             out,
@@ -59,9 +66,44 @@ def command(
         echo_json(report.to_json())
     else:
         colors = {"pass": "green", "warn": "yellow", "fail": "red", "skipped": "dim", "error": "magenta"}
+        from rich.markup import escape  # summaries hold "[assess]" and other brackets that are not markup
+
         for s in report.sections:
-            console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {s.summary}")
+            console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {escape(s.summary)}")
+        from isthmus.report.summary import SIDE_NAMES, summarize
+
+        marks = {"ready": "green", "ready with caveats": "yellow", "not ready": "red", "not assessed": "dim"}
+        for v in summarize(report).sides:
+            side = f"{SIDE_NAMES.get(v.side, v.side)} ({', '.join(v.targets)})"
+            console.print(f"[{marks[v.readiness]}]{v.readiness}[/]: {escape(side)}: {escape(v.why)}")
         console.print(f"report: {out / 'report.html'}")
     if strict and report.worst in ("fail", "error"):
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
+
+
+def check_targets(targets: tuple[str, ...]) -> None:
+    """Every target must be one `isthmus ops --list-targets` knows (InputError naming the choices)."""
+    from isthmus.errors import InputError
+    from isthmus.ops import list_targets
+
+    known = list_targets()
+    bad = [t for t in targets if t not in known]
+    if bad:
+        raise InputError(f"unknown target(s) {', '.join(bad)}", hint=f"choose from {', '.join(known)}")
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout meanwhile (Python or native code, e.g. a solver banner) to stderr,
+    so that `--format json` prints only JSON on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

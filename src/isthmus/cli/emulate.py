@@ -48,10 +48,9 @@ def command(
     torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
     load files you trust. Exit code 1 when something would fail or fall back, or the model crashed while it ran
     (with --fail-unverified also when an operator's registry evidence is ambiguous);
-    2 for bad input (unknown target, a MODEL that cannot be found, imported or built; --report still gets the
-    crash when the factory raised).
+    2 for bad input (unknown target, a MODEL that cannot be found, imported or built: nothing is written).
     """
-    from isthmus.files import atomic_write_json
+    from isthmus.files import atomic_write_json, check_output_file
     from isthmus.models import check_spec
     from isthmus.ops.emulate import resolve_target
     from isthmus.ops.emulate_program import format_report
@@ -60,6 +59,8 @@ def command(
 
     profile = resolve_target(target, torch_npu_version)  # a typo fails before the model loads
     check_spec(model)  # so does a model path that does not exist: one line, nothing written
+    if report is not None:
+        check_output_file(report, "--report file")
     dtype = None
     if numerics:
         auto = policy_for(profile.device_type).autocast_dtype
@@ -69,13 +70,13 @@ def command(
         outcome = emulate_model(model, profile, strict=strict, numerics=numerics, compute_dtype=dtype, train=train,
                                 steps=steps, input_shape=input_shape)  # fmt: skip
     rep, err = outcome.report, outcome.error
+    if isinstance(err, InputError):
+        # load_model reports every failure to import, call or build the model as InputError: nothing ran, so
+        # there is no summary to print (it would read "no problems in 0 calls") and no report to write
+        raise err
     if report is not None:
         atomic_write_json(report, rep.to_json())  # even when the model crashed: the crash is the last entry
         click.echo(f"report: {report}", err=True)
-    if isinstance(err, InputError):
-        # load_model reports every failure to import, call or build the model as InputError: nothing ran, so
-        # there is no summary to print (it would read "no problems in 0 calls"), only the one-line error
-        raise err
     if fmt == "json":
         echo_json(rep.to_json())
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
 
 if TYPE_CHECKING:
     from isthmus.ops.emulate_report import EmulationReport
@@ -30,6 +30,7 @@ def section(ctx: AssessContext) -> SectionResult:
     file, sep, factory = model.rpartition(":")
     spec = f"{ctx.project.root / file}:{factory}" if sep and file.endswith(".py") else model
     status: SectionStatus = "pass"
+    found: list[Blocker] = []
     parts: list[str] = []
     summaries: list[str] = []
     data: dict[str, object] = {}
@@ -40,15 +41,27 @@ def section(ctx: AssessContext) -> SectionResult:
         atomic_write_json(ctx.work_dir / f"emulate-{profile.name}.json", data[profile.name])
         if rep.crash or rep.of_kind("unsupported") or any(f.behaviour == "error" for f in rep.findings):
             status = "fail"
+            found.append(
+                Blocker(
+                    "ascend",
+                    "blocks",
+                    f"the emulated {profile.name} run would fail: {rep.summary()}",
+                    "replace the operators listed in Emulated run (each with its module and source line)",
+                    "days",
+                )
+            )
         elif rep.findings and status == "pass":
             status = "warn"
         summaries.append(rep.summary())
         parts.append(_target_html(rep))
-    return SectionResult(KEY, TITLE, status, "; ".join(summaries), data, "".join(parts))
+    return SectionResult(KEY, TITLE, status, "; ".join(summaries), data, "".join(parts), blockers=tuple(found))
 
 
 def _target_html(rep: EmulationReport) -> str:
-    head = f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())}</p>"
+    head = (
+        f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())} "
+        "(one training step: forward + backward + optimizer step).</p>"
+    )
     total = rep.total_seconds
     rows = [
         [

@@ -2,10 +2,62 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from isthmus.report.html import bar_chart, esc, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.report.summary import side_of
+
+if TYPE_CHECKING:
+    from isthmus.ops.inventory import Inventory
 
 KEY, TITLE = "ops", "Operator coverage"
+
+
+def phases(train: bool) -> str:
+    """The phases a share counts, named wherever a share is shown (`isthmus ops` counts the forward only)."""
+    return "forward + backward + optimizer step" if train else "forward only"
+
+
+def blockers(inv: Inventory) -> tuple[Blocker, ...]:
+    """Failing operators block their target; fallbacks and dtype problems are caveats."""
+    found: list[Blocker] = []
+    for s in inv.summaries:
+        side = side_of(s.target)
+        if side is None:
+            continue
+        if s.failures:
+            found.append(
+                Blocker(
+                    side,
+                    "blocks",
+                    f"{s.failures} operator call(s) unsupported on {s.target}",
+                    "rewrite the module with supported operators or a custom kernel (see Operator coverage)",
+                    "days",
+                )
+            )
+        if s.fallback_ops:
+            ops = ", ".join(list(s.fallback_ops)[:3])
+            found.append(
+                Blocker(
+                    side,
+                    "caveat",
+                    f"{len(s.fallback_ops)} operator(s) fall back to the CPU on {s.target} (slow): {ops}",
+                    "replace them with supported operators (see Operator coverage)",
+                    "hours",
+                )
+            )
+        if s.dtype_problems:
+            found.append(
+                Blocker(
+                    side,
+                    "caveat",
+                    f"{s.dtype_problems} dtype problem(s) on {s.target}",
+                    "cast to a dtype the target supports (see Operator coverage)",
+                    "hours",
+                )
+            )
+    return tuple(found)
 
 
 def section(ctx: AssessContext) -> SectionResult:
@@ -18,17 +70,30 @@ def section(ctx: AssessContext) -> SectionResult:
 
     file, sep, factory = model.rpartition(":")
     spec = f"{ctx.project.root / file}:{factory}" if sep and file.endswith(".py") else model
-    inv = inventory(spec, ctx.targets, train=not ctx.quick)
+    train = not ctx.quick
+    inv = inventory(spec, ctx.targets, train=train)
     status: SectionStatus = "pass"
     if any(s.fallback_ops or s.dtype_problems for s in inv.summaries):
         status = "warn"
     if any(s.failures for s in inv.summaries):
         status = "fail"
-    parts = [bar_chart([(s.target, round(s.native_pct, 1)) for s in inv.summaries], unit="% native")]
+    counted = phases(train)
+    parts = [
+        f"<p>Operator calls counted: <b>{esc(counted)}</b> (<code>isthmus ops</code> counts the forward only "
+        "unless given <code>--train</code>).</p>",
+        bar_chart(
+            [(s.target, round(s.native_pct, 1)) for s in inv.summaries],
+            unit="%",
+            fmt=lambda v: f"{v:.1f}",
+            scale_max=100.0,
+            title=f"Share of operator calls with a native kernel, per target ({counted})",
+        ),
+    ]
     rows = []
     for s in inv.summaries:
         rows.append([s.target, f"{s.native_pct:.1f}%", len(s.fallback_ops), s.failures, s.dtype_problems])
-    parts.append(table(["target", "native calls", "fallback ops", "failures", "dtype problems"], rows, (1, 2, 3, 4)))
+    head = ["target", f"native calls ({counted})", "fallback ops", "failures", "dtype problems"]
+    parts.append(table(head, rows, (1, 2, 3, 4)))
     problems = []
     for r in inv.rows:
         for target, sup in r.support:
@@ -42,8 +107,9 @@ def section(ctx: AssessContext) -> SectionResult:
         parts.append(table(["target", "status", "operator / dtype", "calls", "where", "what to do"], problems, (3,)))
     sources = "".join(f"<li>{esc(s.target)}: {esc(s.registry_source)}</li>" for s in inv.summaries)
     parts.append(f'<p class="muted">Registries (no hardware was used):</p><ul class="muted">{sources}</ul>')
-    summary = "; ".join(
-        f"{s.target} {s.native_pct:.0f}% native, {len(s.fallback_ops)} fallback, {s.failures} failing"
+    summary = f"{counted}: " + "; ".join(
+        f"{s.target} {s.native_pct:.1f}% native, {len(s.fallback_ops)} fallback, {s.failures} failing"
         for s in inv.summaries
     )
-    return SectionResult(KEY, TITLE, status, summary, inv.to_json(), "".join(parts))
+    data = {**inv.to_json(), "phases": counted}
+    return SectionResult(KEY, TITLE, status, summary, data, "".join(parts), blockers=blockers(inv))

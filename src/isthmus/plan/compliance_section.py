@@ -17,7 +17,8 @@ import yaml
 from isthmus.plan.policy import Verdict, check
 from isthmus.project import Project
 from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.report.summary import side_of
 
 TARGET_CHIPS: dict[str, tuple[str, ...]] = {
     "cuda": ("a100", "h100-sxm", "h200", "h20", "b200"),
@@ -101,11 +102,43 @@ def section(ctx: AssessContext) -> SectionResult:
         + "</ul>"
         + f"<p><em>{esc(notice)}</em></p>"
     )
+    by_side = _by_side(ctx.targets, chips, regions, grid)
     data = {
+        "by_side": by_side,
         "on": today.isoformat(),
         "regions": [r.__dict__ for r in regions],
         "origin": origin,
         "cells": [v.to_json() for row in grid for v in row],
         "data_date": grid[0][0].data_date.isoformat(),
     }
-    return SectionResult("compliance", "Export controls", status, summary, data, html)
+    found = tuple(
+        Blocker(
+            side,  # type: ignore[arg-type]
+            "blocks" if not v["allowed"] else "caveat",
+            f"export rules today: {'; '.join(v['not'])}",
+            "deploy only where allowed, or get a licence (see Export controls; not legal advice)",
+            "weeks",
+        )
+        for side, v in by_side.items()
+        if v["not"]
+    )
+    return SectionResult("compliance", "Export controls", status, summary, data, html, blockers=found)
+
+
+def _by_side(
+    targets: tuple[str, ...], chips: list[str], regions: tuple[Region, ...], grid: list[list[Verdict]]
+) -> dict[str, dict[str, list[str]]]:
+    """Per side: regions where every chip of that side may be deployed today, and "region (chip: effect)" where not."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for side in dict.fromkeys(s for t in targets if (s := side_of(t)) is not None):
+        mine = {c for t in targets if side_of(t) == side for c in TARGET_CHIPS.get(t, ())}
+        rows = [row for chip, row in zip(chips, grid, strict=True) if chip in mine]
+        allowed, refused = [], []
+        for j, r in enumerate(regions):
+            bad = [f"{row[j].chip}: {row[j].effect}" for row in rows if not row[j].allowed]
+            if bad:
+                refused.append(f"{r.name} ({', '.join(bad[:2])}{', …' if len(bad) > 2 else ''})")
+            else:
+                allowed.append(r.name)
+        out[side] = {"allowed": allowed, "not": refused}
+    return out

@@ -2,23 +2,55 @@
 
 from __future__ import annotations
 
-from isthmus.doctor import run_doctor
+from collections.abc import Sequence
+
+from isthmus.doctor import Check, run_doctor
 from isthmus.report.html import table
 from isthmus.report.model import AssessContext, SectionResult
+
+
+def accelerators(checks: Sequence[Check]) -> list[str]:
+    """The devices doctor saw, one entry each ("cuda:0 NVIDIA H200"); driver and stack lines are not devices."""
+    found = []
+    for c in checks:
+        if c.status != "ok":
+            continue
+        if c.group == "cuda" and c.name.startswith("cuda:"):
+            found.append(f"{c.name} {c.data.get('name') or c.detail.split(',')[0]}")
+        elif c.group == "npu" and c.name == "torch_npu" and c.data.get("devices"):
+            found.append(f"{c.data['devices']} Ascend NPU(s)")
+        elif c.group in ("xpu", "mps"):
+            found.append(f"{c.name} {c.detail}")
+    return found
+
+
+def stack(checks: Sequence[Check]) -> list[str]:
+    """Driver and vendor stack versions ("NVIDIA driver 580.159.04", "CANN 8.0")."""
+    out = []
+    for c in checks:
+        if c.status == "ok" and c.group == "cuda" and c.name == "driver":
+            out.append(f"NVIDIA driver {c.detail}")
+        elif c.status == "ok" and c.group == "npu" and c.name == "CANN":
+            out.append(f"CANN {c.detail}")
+    return out
 
 
 def section(ctx: AssessContext) -> SectionResult:
     report = run_doctor()
     errors = [c for c in report.checks if c.status == "error"]
     torch_line = next((c.detail for c in report.checks if c.name == "torch"), "torch missing")
-    accels = [c.detail for c in report.checks if c.group in ("cuda", "npu", "xpu", "mps") and c.status == "ok"]
-    summary = f"torch {torch_line}; accelerators: {', '.join(accels) or 'none (CPU only)'}"
+    devices = accelerators(report.checks)
+    drivers = stack(report.checks)
+    summary = f"torch {torch_line}; accelerators: {', '.join(devices) or 'none (CPU only)'}" + (
+        f"; {', '.join(drivers)}" if drivers else ""
+    )
     rows = [(c.group, c.name, c.status, c.detail) for c in report.checks]
+    data = {**report.to_json(), "accelerators": devices, "stack": drivers}
     return SectionResult(
         "environment",
         "Environment",
         "warn" if errors else "pass",
         summary,
-        report.to_json(),
+        data,
         table(["group", "check", "status", "detail"], rows),
     )

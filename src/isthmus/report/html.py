@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from isthmus.report.model import AssessReport, SectionResult
 
@@ -27,6 +27,12 @@ pre{background:#f3f4f7;padding:8px;overflow-x:auto;border-radius:4px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
 .pass{background:#2e8b57}.warn{background:#c98a00}.fail{background:#c0392b}.skipped{background:#8a93a3}
 .error{background:#6c2bd9}.muted{color:#6b7280}svg text{font:11px system-ui,sans-serif;fill:#1d2430}
+figure.chart{margin:10px 0 14px}figure.chart svg{display:block;max-width:100%;height:auto}
+.chart-title{font-weight:600;margin:0 0 4px}.chart-note{margin:2px 0 0;font-size:12px}
+.legend{font-size:12px;margin:4px 0 0}.key{margin-right:14px;white-space:nowrap}
+.verdict{margin:4px 0;font-size:15px}section h3{font-size:15px;margin:12px 0 4px}
+.charts{display:flex;flex-wrap:wrap;gap:0 28px}.charts figure{flex:1 1 420px;min-width:0}
+.key i{display:inline-block;width:12px;height:3px;margin:0 5px 3px 0;vertical-align:middle}
 """
 
 
@@ -51,68 +57,174 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Seq
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def bar_chart(items: Sequence[tuple[str, float]], unit: str = "", width: int = 640, color: str = "#2456a6") -> str:
-    """Horizontal bar chart as inline SVG: one bar per (label, value)."""
+CHAR_W = 6.6  # px per character of the 11 px chart font (an upper bound for digits and lower-case text)
+PALETTE = ("#2456a6", "#c0392b", "#2e8b57", "#c98a00", "#6c2bd9")
+THRESHOLD_COLOR = "#1d2430"  # the limit line (tolerance), dark so that no series colour is mistaken for it
+
+
+def number(value: float) -> str:
+    """A number the way the tables print it: thousands separators, no scientific notation."""
+    a = abs(value)
+    if a >= 100:
+        return f"{value:,.0f}"
+    if a >= 1:
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if a == 0:
+        return "0"
+    digits = max(2, 1 - math.floor(math.log10(a)))  # two significant digits below 1
+    return f"{value:.{digits}f}"
+
+
+def text_width(text: str) -> float:
+    """Width in px that `text` takes at most in the chart font."""
+    return CHAR_W * len(text)
+
+
+def figure(svg: str, title: str = "", legend: Sequence[tuple[str, str]] = (), note: str = "") -> str:
+    """An SVG chart with its title above and its legend below, in HTML so text never lands on the plot."""
+    head = f'<figcaption class="chart-title">{esc(title)}</figcaption>' if title else ""
+    keys = "".join(f'<span class="key"><i style="background:{c}"></i>{esc(name)}</span>' for name, c in legend)
+    legend_html = f'<div class="legend">{keys}</div>' if keys else ""
+    note_html = f'<p class="muted chart-note">{esc(note)}</p>' if note else ""
+    return f'<figure class="chart">{head}{svg}{legend_html}{note_html}</figure>'
+
+
+def bar_chart(
+    items: Sequence[tuple[str, float]],
+    unit: str = "",
+    width: int = 640,
+    color: str = "#2456a6",
+    title: str = "",
+    note: str = "",
+    highlight: str | None = None,
+    fmt: Callable[[float], str] = number,
+    scale_max: float | None = None,
+) -> str:
+    """Horizontal bar chart: one bar per (label, value), value written after the bar in table notation.
+
+    The label and value columns are as wide as their longest text, so nothing is clipped; `highlight` names the
+    label drawn in the accent colour (the answer the chart is about); `scale_max` fixes the full-width value
+    (100 for percentages) instead of the largest value.
+    """
     if not items:
-        return '<p class="muted">no data</p>'
-    bar_h, gap, label_w, value_w = 18, 6, 200, 90
-    vmax = max((v for _, v in items), default=0.0) or 1.0
-    plot_w = width - label_w - value_w
+        return figure('<p class="muted">no data</p>', title)
+    bar_h, gap = 18, 6
+    labels = [label[:40] for label, _ in items]
+    values = [f"{fmt(v)}{unit}" for _, v in items]
+    label_w = max(text_width(x) for x in labels) + 10
+    value_w = max(text_width(x) for x in values) + 8
+    vmax = scale_max or max((v for _, v in items), default=0.0) or 1.0
+    plot_w = max(120.0, width - label_w - value_w)
+    total_w = label_w + plot_w + value_w
     height = len(items) * (bar_h + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
-    for i, (label, value) in enumerate(items):
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{height}" role="img" '
+        f'viewBox="0 0 {total_w:.0f} {height}">'
+    ]
+    for i, ((label, value), short, shown) in enumerate(zip(items, labels, values, strict=True)):
         y = gap + i * (bar_h + gap)
         w = max(0.0, plot_w * value / vmax)
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{esc(label[:32])}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}" rx="2"/>')
-        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{value:,.4g}{esc(unit)}</text>')
+        fill = "#c98a00" if highlight is not None and label == highlight else color
+        parts.append(f'<text x="{label_w - 6:.1f}" y="{y + 13}" text-anchor="end">{esc(short)}</text>')
+        parts.append(
+            f'<rect class="bar" x="{label_w:.1f}" y="{y}" width="{max(w, 1.0):.1f}" height="{bar_h}" '
+            f'fill="{fill}" rx="2"/>'
+        )
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{esc(shown)}</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    return figure("".join(parts), title, note=note)
+
+
+def _decades(lo: float, hi: float) -> list[float]:
+    """Powers of ten from 10**floor(lo) to 10**ceil(hi) (log10 bounds)."""
+    return [10.0**k for k in range(math.floor(lo), math.ceil(hi) + 1)]
 
 
 def line_chart(
     series: Sequence[tuple[str, Sequence[float]]],
     log_y: bool = False,
     width: int = 820,
-    height: int = 240,
+    height: int = 260,
     y_label: str = "",
+    title: str = "",
+    threshold: tuple[float, str] | None = None,
+    markers: Sequence[tuple[int, str]] = (),
+    x_label: str = "",
+    y_floor: float | None = None,
+    tick_format: str = "{:g}",
 ) -> str:
-    """Line chart as inline SVG: several named series over a shared integer x axis (e.g. layer index)."""
-    points = [v for _, vs in series for v in vs if math.isfinite(v) and (v > 0 or not log_y)]
+    """Line chart as inline SVG over a shared integer x axis (e.g. module index in execution order).
+
+    `threshold` draws a dashed horizontal line (value, label), `markers` dashed vertical lines at x indexes
+    (index, label); with `log_y`, values below `y_floor` are drawn at the floor so that the range is spent on
+    the values that matter. Title and legend are HTML around the SVG, never drawn over the plot.
+    """
+    floor = y_floor if (log_y and y_floor) else None
+    clean = [(name, [max(v, floor) if floor and math.isfinite(v) else v for v in vs]) for name, vs in series]
+    points = [v for _, vs in clean for v in vs if math.isfinite(v) and (v > 0 or not log_y)]
     if not points:
-        return '<p class="muted">no data</p>'
-    pad_l, pad_r, pad_t, pad_b = 56, 190, 10, 24
+        return figure('<p class="muted">no data</p>', title)
 
     def ty(v: float) -> float:
         return math.log10(v) if log_y else v
 
-    lo, hi = ty(min(points)), ty(max(points))
+    extra = [threshold[0]] if threshold else []
+    lo, hi = ty(min(points + extra)), ty(max(points + extra))
+    if log_y:
+        ticks = _decades(lo, hi)
+        lo, hi = ty(ticks[0]), ty(ticks[-1])
+    else:
+        ticks = [lo, hi]
     if hi == lo:
         hi = lo + 1.0
-    n = max(len(vs) for _, vs in series)
-    colors = ["#2456a6", "#c0392b", "#2e8b57", "#c98a00", "#6c2bd9"]
+    tick_text = [tick_format.format(t) for t in ticks]
+    pad_l = max(text_width(t) for t in tick_text) + 12
+    pad_r, pad_t, pad_b = 16, 16, 34
+    n = max(len(vs) for _, vs in clean)
     pw, ph = width - pad_l - pad_r, height - pad_t - pad_b
+
+    def px(i: int) -> float:
+        return pad_l + pw * i / max(1, n - 1)
+
+    def py(v: float) -> float:
+        return pad_t + ph * (1 - (ty(v) - lo) / (hi - lo))
+
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-        f'<rect x="{pad_l}" y="{pad_t}" width="{pw}" height="{ph}" fill="none" stroke="#dde1e8"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'viewBox="0 0 {width} {height}">',
+        f'<rect x="{pad_l:.1f}" y="{pad_t}" width="{pw:.1f}" height="{ph}" fill="none" stroke="#dde1e8"/>',
     ]
-    for frac, val in ((0.0, lo), (1.0, hi)):
-        label = f"1e{val:.0f}" if log_y else f"{val:.3g}"
-        parts.append(f'<text x="{pad_l - 4}" y="{pad_t + ph * (1 - frac) + 4:.1f}" text-anchor="end">{label}</text>')
-    parts.append(f'<text x="4" y="{pad_t + 10}">{esc(y_label)}</text>')
-    for k, (name, vs) in enumerate(series):
-        color = colors[k % len(colors)]
-        coords = []
-        for i, v in enumerate(vs):
-            if not math.isfinite(v) or (log_y and v <= 0):
-                continue
-            x = pad_l + (pw * i / max(1, n - 1))
-            y = pad_t + ph * (1 - (ty(v) - lo) / (hi - lo))
-            coords.append(f"{x:.1f},{y:.1f}")
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{" ".join(coords)}"/>')
-        parts.append(f'<text x="{width - pad_r + 6}" y="{pad_t + 14 + 14 * k}" fill="{color}">{esc(name)}</text>')
+    for t, label in zip(ticks, tick_text, strict=True):
+        y = py(t)
+        parts.append(f'<line x1="{pad_l:.1f}" x2="{pad_l + pw:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eef0f3"/>')
+        parts.append(f'<text x="{pad_l - 5:.1f}" y="{y + 4:.1f}" text-anchor="end">{esc(label)}</text>')
+    if threshold is not None:
+        y = py(threshold[0])
+        parts.append(
+            f'<line x1="{pad_l:.1f}" x2="{pad_l + pw:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{THRESHOLD_COLOR}" '
+            'stroke-width="1.5" stroke-dasharray="6,3"/>'
+        )
+    for i, label in markers:
+        x = px(i)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad_t}" y2="{pad_t + ph}" stroke="#6b7280" stroke-dasharray="3,3"/>'
+        )
+        anchor = "end" if x > pad_l + pw / 2 else "start"
+        dx = -4 if anchor == "end" else 4
+        parts.append(f'<text x="{x + dx:.1f}" y="{pad_t + 12}" text-anchor="{anchor}">{esc(label)}</text>')
+    parts.append(f'<text x="{pad_l:.1f}" y="{height - 6}">{esc(x_label)}</text>' if x_label else "")
+    legend = []
+    for k, (name, vs) in enumerate(clean):
+        color = PALETTE[k % len(PALETTE)]
+        legend.append((name, color))
+        coords = [f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(vs) if math.isfinite(v) and (v > 0 or not log_y)]
+        parts.append(
+            f'<polyline class="series" fill="none" stroke="{color}" stroke-width="1.8" points="{" ".join(coords)}"/>'
+        )
     parts.append("</svg>")
-    return "".join(parts)
+    if threshold is not None:
+        legend.append((threshold[1], THRESHOLD_COLOR))
+    return figure("".join(parts), title, legend, note=y_label)
 
 
 def render_section(s: SectionResult) -> str:
@@ -123,7 +235,10 @@ def render_section(s: SectionResult) -> str:
 
 
 def render_page(report: AssessReport) -> str:
-    """The whole report page."""
+    """The whole report page: the summary first (ready?, what blocks, what it costs), then every section."""
+    from isthmus.report.summary import summarize
+    from isthmus.report.summary_html import render_summary
+
     nav = "".join(f'<a href="#sec-{esc(s.key)}">{esc(s.title)}</a>' for s in report.sections)
     overview = table(
         ["section", "status", "summary", "seconds"],
@@ -133,9 +248,11 @@ def render_page(report: AssessReport) -> str:
     body = "".join(render_section(s) for s in report.sections)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>isthmus readiness report: {esc(report.project)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>Readiness report: {esc(report.project)}</h1>"
         f"<p>targets {esc(', '.join(report.targets))} · {esc(report.created)} · isthmus {esc(report.version)}</p>"
-        f'</header><main><nav>{nav}</nav><section id="sec-overview"><h2>Overview {badge(report.worst)}</h2>'
+        f"</header><main>{render_summary(summarize(report))}<nav>{nav}</nav>"
+        f'<section id="sec-overview"><h2>Sections {badge(report.worst)}</h2>'
         f"{overview}</section>{body}</main></body></html>\n"
     )

@@ -12,6 +12,29 @@ from isthmus.project import Project
 # skipped: not applicable or not configured; error: the capability itself failed (a bug or a broken stack)
 SectionStatus = Literal["pass", "warn", "fail", "skipped", "error"]
 
+# which side of the border a finding concerns: "ascend" (any Ascend target), "cuda" (any CUDA target), "both"
+Side = Literal["ascend", "cuda", "both"]
+# blocks: the project will not run (or not be allowed) there until fixed; caveat: runs, with a cost or a risk
+Severity = Literal["blocks", "caveat"]
+# rough effort of the fix, ordered: what a reader plans a sprint with
+Effort = Literal["minutes", "hours", "days", "weeks"]
+EFFORT_ORDER: tuple[Effort, ...] = ("minutes", "hours", "days", "weeks")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One thing between the project and a target, with the fix and its rough effort (for the summary)."""
+
+    side: Side
+    severity: Severity
+    what: str  # one sentence: what is wrong, with a count and an example
+    fix: str  # what to do (a command when there is one)
+    effort: Effort
+    section: str = ""  # key of the section that found it (filled in by the runner)
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
 
 @dataclass(frozen=True)
 class AssessContext:
@@ -21,6 +44,13 @@ class AssessContext:
     targets: tuple[str, ...]
     work_dir: Path  # inside the (temporary) output directory: artefacts written here end up in --out
     quick: bool = False  # fewer steps / smaller inputs, for tests
+
+    def rel(self, path: Path) -> str:
+        """`path` (under work_dir) as the report links it: relative to the final report directory."""
+        try:
+            return path.relative_to(self.work_dir.parent).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 @dataclass(frozen=True)
@@ -34,6 +64,7 @@ class SectionResult:
     data: dict[str, Any] = field(default_factory=dict)
     html: str = ""
     seconds: float = 0.0
+    blockers: tuple[Blocker, ...] = ()  # what stands between the project and a target, for the summary
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +73,7 @@ class SectionResult:
             "status": self.status,
             "summary": self.summary,
             "seconds": round(self.seconds, 3),
+            "blockers": [b.to_json() for b in self.blockers],
             "data": self.data,
         }
 
@@ -54,9 +86,15 @@ class AssessReport:
     version: str
     sections: tuple[SectionResult, ...]
 
+    def section(self, key: str) -> SectionResult | None:
+        return next((s for s in self.sections if s.key == key), None)
+
     def to_json(self) -> dict[str, Any]:
+        from isthmus.report.summary import summarize
+
         return {
             "format": "isthmus-assess/1",
+            "summary": summarize(self).to_json(),
             "project": self.project,
             "targets": list(self.targets),
             "created": self.created,

@@ -6,6 +6,7 @@ import importlib
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -64,15 +65,8 @@ def _run_one(key: str, title: str, spec: str, ctx: AssessContext) -> SectionResu
             f"<pre>{esc(tb)}</pre>",
             time.perf_counter() - t0,
         )
-    return SectionResult(
-        result.key,
-        result.title,
-        result.status,
-        result.summary,
-        result.data,
-        result.html,
-        time.perf_counter() - t0,
-    )
+    blockers = tuple(replace(b, section=b.section or key) for b in result.blockers)
+    return replace(result, seconds=time.perf_counter() - t0, blockers=blockers)
 
 
 def run_assess(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from isthmus.report.html import bar_chart, esc, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
 from isthmus.scan.engine import ScanOptions, scan
 from isthmus.scan.fixer import fix_file
+from isthmus.scan.model import Finding
 from isthmus.scan.output import summary
 
 
@@ -68,4 +69,36 @@ def section(ctx: AssessContext) -> SectionResult:
         "fix_preview": [{"path": rel, "fixes": n, "diff": d} for rel, n, d in previews],
         "file_errors": [{"path": r.path, "error": r.error} for r in result.errors],
     }
-    return SectionResult("scan", "Static scan", status, line, data, "".join(html))
+    return SectionResult("scan", "Static scan", status, line, data, "".join(html), blockers=_blockers(errors))
+
+
+def _blockers(errors: list[Finding]) -> tuple[Blocker, ...]:
+    """Errors with a safe fix take minutes (`isthmus scan --fix`); the others are ported by hand."""
+    fixable = [f for f in errors if f.fix and f.fix.safe]
+    by_hand = [f for f in errors if not (f.fix and f.fix.safe)]
+    found = []
+    if fixable:
+        files = len({f.path for f in fixable})
+        found.append(
+            Blocker(
+                "ascend",
+                "blocks",
+                f"{len(fixable)} CUDA-only call(s) in {files} file(s), e.g. {fixable[0].path}:{fixable[0].line} "
+                f"({fixable[0].code})",
+                "isthmus scan --fix (device-generic rewrites; review the diff), or run under isthmus run",
+                "minutes",
+            )
+        )
+    if by_hand:
+        f = by_hand[0]
+        found.append(
+            Blocker(
+                "ascend",
+                "blocks",
+                f"{len(by_hand)} CUDA-only use(s) with no automatic fix, "
+                f"e.g. {f.path}:{f.line} ({f.code}: {f.message})",
+                "port by hand (isthmus scan --explain CODE shows how)",
+                "days" if any(f.path.endswith((".cu", ".cuh")) for f in by_hand) else "hours",
+            )
+        )
+    return tuple(found)
