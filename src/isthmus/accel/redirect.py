@@ -8,7 +8,7 @@ bundles the target accelerator, the log and the helpers the rule modules (`rules
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import torch
@@ -20,19 +20,47 @@ _MISSING = object()
 
 
 class Patcher:
-    """Set attributes and undo them all, last first."""
+    """Set attributes and undo them all, last first.
+
+    A replacement for a function TorchScript knows as a builtin operator (`torch.zeros_like` is `aten::zeros_like`)
+    is registered as the same operator while it is installed: `torch.jit.script` on code that calls it compiles the
+    operator, as it would without redirection, instead of trying to compile the Python wrapper.
+    """
 
     def __init__(self) -> None:
         self._undo: list[tuple[Any, str, Any, bool]] = []  # (object, name, previous own value, is a mapping)
+        self._jit_ids: list[int] = []  # ids of replacements registered as TorchScript builtins
+        self._swaps: dict[int, Any] = {}  # id(value before) -> replacement, for `rebind`
 
     def set(self, obj: Any, name: str, value: Any) -> None:
         """`setattr(obj, name, value)`, remembering whether `name` was the object's own attribute."""
         own = vars(obj).get(name, _MISSING) if hasattr(obj, "__dict__") else getattr(obj, name, _MISSING)
         self._undo.append((obj, name, own, False))
+        before = getattr(obj, name, None)
+        self._share_jit_builtin(before, value)
+        if before is not None:
+            self._swaps[id(before)] = value
         setattr(obj, name, value)
 
-    def set_item(self, mapping: dict[str, Any], key: str, value: Any) -> None:
-        """`mapping[key] = value` (used for `sys.modules`)."""
+    def rebind(self, namespace: dict[str, Any]) -> int:
+        """Point names that a module bound before patching (`from torch.distributed import init_process_group`)
+        at their replacements, undone with everything else; returns how many were rebound."""
+        names = [k for k, v in namespace.items() if id(v) in self._swaps and not isinstance(v, (int, str, bool))]
+        for name in names:
+            self.set_item(namespace, name, self._swaps[id(namespace[name])])
+        return len(names)
+
+    def _share_jit_builtin(self, original: Any, replacement: Any) -> None:
+        if original is None or not callable(replacement):
+            return
+        table = _jit_builtin_table()
+        op = table.get(id(original))
+        if op is not None:
+            table[id(replacement)] = op
+            self._jit_ids.append(id(replacement))
+
+    def set_item(self, mapping: MutableMapping[str, Any], key: str, value: Any) -> None:
+        """`mapping[key] = value` (used for `sys.modules` and `os.environ`)."""
         self._undo.append((mapping, key, mapping.get(key, _MISSING), True))
         mapping[key] = value
 
@@ -43,6 +71,9 @@ class Patcher:
         setattr(obj, name, value)
 
     def restore(self) -> None:
+        table = _jit_builtin_table() if self._jit_ids else {}
+        while self._jit_ids:
+            table.pop(self._jit_ids.pop(), None)  # the id could be reused by another object once freed
         while self._undo:
             obj, name, old, is_mapping = self._undo.pop()
             if is_mapping:
@@ -54,6 +85,13 @@ class Patcher:
                 delattr(obj, name)
             else:
                 setattr(obj, name, old)
+
+
+def _jit_builtin_table() -> dict[int, str]:
+    """TorchScript's table of Python functions it compiles as builtin operators (id -> "aten::name")."""
+    from torch.jit import _builtins
+
+    return _builtins._get_builtin_table()  # type: ignore[no-any-return,no-untyped-call]
 
 
 def called_from_library(depth: int = 2) -> bool:
@@ -69,6 +107,16 @@ def is_cuda_device(d: Any) -> bool:
     return isinstance(d, torch.device) and d.type == "cuda"
 
 
+def is_ordinal(d: Any) -> bool:
+    """A bare device ordinal (`.to(0)`, `device=rank`): CUDA code means "CUDA device N" by it."""
+    return isinstance(d, int) and not isinstance(d, bool)
+
+
+def is_cuda_or_ordinal(d: Any) -> bool:
+    """A device argument that CUDA code means as a CUDA device: a CUDA device or a bare ordinal."""
+    return is_cuda_device(d) or is_ordinal(d)
+
+
 class RedirectContext:
     """What every rule module gets: the target, the log, the patcher and device mapping."""
 
@@ -82,7 +130,7 @@ class RedirectContext:
     def map_device(self, d: Any) -> Any:
         """The target device for a CUDA device argument, in the same form (str, torch.device or int)."""
         if isinstance(d, int):
-            return d if self.indexed else "cpu"
+            return torch.device(self.type, d) if self.indexed else "cpu"
         index = d.index if isinstance(d, torch.device) else (int(d[5:]) if d.startswith("cuda:") else None)
         text = f"{self.type}:{index}" if self.indexed and index is not None else self.type
         return torch.device(text) if isinstance(d, torch.device) else text

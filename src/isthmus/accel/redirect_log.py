@@ -37,7 +37,8 @@ class Redirection:
         return {"what": self.what, "to": self.to, "kind": self.kind, "count": self.count, "first": self.first_site}
 
 
-def _torch_dir() -> str:
+def torch_dir() -> str:
+    """The directory of the installed torch package."""
     global _TORCH_DIR
     if _TORCH_DIR is None:
         import torch
@@ -46,14 +47,17 @@ def _torch_dir() -> str:
     return _TORCH_DIR
 
 
+def is_internal_file(filename: str) -> bool:
+    """True for the files of isthmus, torch and the standard library (frames that are not the program's)."""
+    return filename.startswith((_ISTHMUS_DIR, torch_dir(), *_STDLIB_DIRS, "<frozen"))
+
+
 def user_site(skip: int = 2) -> str:
     """file:line of the innermost frame outside isthmus, torch and the standard library."""
     frame = sys._getframe(skip)
-    torch_dir = _torch_dir()
     while frame is not None:
         filename = frame.f_code.co_filename
-        internal = filename.startswith((_ISTHMUS_DIR, torch_dir, *_STDLIB_DIRS)) or filename.startswith("<frozen")
-        if not internal:
+        if not is_internal_file(filename):
             return f"{display_path(filename)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "?"

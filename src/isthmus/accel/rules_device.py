@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from isthmus.accel.redirect import RedirectContext, is_cuda_device
+from isthmus.accel.redirect import RedirectContext, called_from_library, is_cuda_or_ordinal, is_ordinal
 
 # torch functions whose `device=` keyword places a new tensor
 FACTORIES = (
@@ -63,7 +63,7 @@ def _kw_device(ctx: RedirectContext, what: str, original: Callable[..., Any]) ->
 
     def call(*args: Any, **kwargs: Any) -> Any:
         d = kwargs.get("device")
-        if d is not None and is_cuda_device(d):
+        if d is not None and is_cuda_or_ordinal(d):
             kwargs["device"] = ctx.map_device(d)
             ctx.log.hit(what, to)
         return original(*args, **kwargs)
@@ -78,10 +78,10 @@ def _to(ctx: RedirectContext, owner: str, original: Callable[..., Any]) -> Calla
     what, to = f"{owner}.to(cuda)", f"{owner}.to({ctx.type})"
 
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if args and is_cuda_device(args[0]):
+        if args and is_cuda_or_ordinal(args[0]):
             args = (ctx.map_device(args[0]), *args[1:])
             ctx.log.hit(what, to)
-        elif "device" in kwargs and is_cuda_device(kwargs["device"]):
+        elif "device" in kwargs and is_cuda_or_ordinal(kwargs["device"]):
             kwargs["device"] = ctx.map_device(kwargs["device"])
             ctx.log.hit(what, to)
         return original(self, *args, **kwargs)
@@ -137,11 +137,11 @@ def _load(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., A
     def load(f: Any, map_location: Any = None, *args: Any, **kwargs: Any) -> Any:
         if map_location is None:
             map_location = restore
-        elif isinstance(map_location, (str, torch.device)) and is_cuda_device(map_location):
+        elif isinstance(map_location, (str, torch.device, int)) and is_cuda_or_ordinal(map_location):
             ctx.log.hit("torch.load(map_location=cuda)", f"map_location={ctx.type}")
             map_location = ctx.map_device(map_location)
         elif isinstance(map_location, dict):
-            mapped = {k: (ctx.map_device(v) if is_cuda_device(v) else v) for k, v in map_location.items()}
+            mapped = {k: (ctx.map_device(v) if is_cuda_or_ordinal(v) else v) for k, v in map_location.items()}
             if mapped != map_location:
                 ctx.log.hit("torch.load(map_location={...: cuda})", f"map_location={ctx.type}")
             map_location = mapped
@@ -152,12 +152,35 @@ def _load(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., A
 
 def _set_default_device(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
     def set_default_device(device: Any) -> None:
-        if device is not None and is_cuda_device(device):
+        if device is not None and is_cuda_or_ordinal(device):
             ctx.log.hit("torch.set_default_device(cuda)", f"set_default_device({ctx.type})")
             device = ctx.map_device(device)
         original(device)
 
     return set_default_device
+
+
+def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
+    """`torch.device` that maps a bare ordinal (`torch.device(rank)`, which torch reads as "accelerator device N")
+    to the target; every other form builds the real device unchanged (`torch.device("cuda")` is rewritten where it
+    is used). Instances are always real `torch.device` objects, and `isinstance(x, torch.device)` holds."""
+    to = f"torch.device({ctx.type})"
+
+    class Meta(type):
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            if len(args) == 1 and not kwargs and is_ordinal(args[0]) and not called_from_library():
+                ctx.log.hit("torch.device(int)", to)
+                mapped = ctx.map_device(args[0])
+                return mapped if isinstance(mapped, real) else real(mapped)
+            return real(*args, **kwargs)
+
+        def __instancecheck__(cls, obj: Any) -> bool:
+            return isinstance(obj, real)
+
+        def __subclasscheck__(cls, sub: Any) -> bool:
+            return isinstance(sub, type) and issubclass(sub, real)
+
+    return Meta("device", (), {"__module__": "torch", "__doc__": real.__doc__, "__wrapped__": real})
 
 
 def install(ctx: RedirectContext) -> None:
@@ -177,3 +200,4 @@ def install(ctx: RedirectContext) -> None:
         p.set(torch.Tensor, name, _kw_device(ctx, f"Tensor.{name}(device=cuda)", getattr(torch.Tensor, name)))
     p.set(torch, "load", _load(ctx, torch.load))
     p.set(torch, "set_default_device", _set_default_device(ctx, torch.set_default_device))
+    p.set(torch, "device", _device_type(ctx, torch.device))

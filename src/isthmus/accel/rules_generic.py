@@ -30,7 +30,7 @@ from isthmus.accel.redirect import RedirectContext, called_from_library
 from isthmus.accel.timing import HostEvent, HostStream
 
 
-def _memory_stats(ctx: RedirectContext) -> OrderedDict[str, Any]:
+def memory_stats(ctx: RedirectContext) -> OrderedDict[str, Any]:
     acc = ctx.acc
     return OrderedDict(
         [
@@ -84,7 +84,7 @@ def accelerator_table(ctx: RedirectContext) -> dict[str, Callable[..., Any]]:
         "max_memory_allocated": lambda device_index=None: acc.max_memory_allocated(),
         "memory_reserved": lambda device_index=None: acc.memory_reserved(),
         "max_memory_reserved": lambda device_index=None: acc.max_memory_reserved(),
-        "memory_stats": lambda device_index=None: _memory_stats(ctx),
+        "memory_stats": lambda device_index=None: memory_stats(ctx),
         "reset_peak_memory_stats": lambda device_index=None: acc.reset_peak_memory_stats(),
         "reset_accumulated_memory_stats": lambda device_index=None: None,
         "empty_cache": lambda: acc.empty_cache(),

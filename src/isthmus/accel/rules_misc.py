@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import sys
 import types
 from collections.abc import Callable
@@ -193,6 +195,38 @@ def _sdp_noop(ctx: RedirectContext, what: str) -> Callable[..., Any]:
     return call
 
 
+def run_redirected(target: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Entry point of a process started by `torch.multiprocessing.spawn` under redirection: the same redirection,
+    then the program's function (a spawned process starts a fresh interpreter without it otherwise)."""
+    from isthmus.accel.runner import redirect
+
+    with redirect(target, rebind=_program_namespaces(fn)):
+        return fn(*args)
+
+
+def _program_namespaces(fn: Callable[..., Any]) -> list[dict[str, Any]]:
+    """The program's namespaces in a spawned process: `fn`'s globals (the main script, run by multiprocessing
+    into a dictionary of its own), its main module `__mp_main__` and the modules imported from the main module's
+    directory (its `trainer.py`, `datautils.py`)."""
+    spaces = [fn.__globals__] if isinstance(fn, types.FunctionType) else []
+    main = sys.modules.get("__mp_main__")
+    main_file = getattr(main, "__file__", None)
+    if main is not None:
+        spaces.append(vars(main))
+    if main_file:
+        home = os.path.dirname(os.path.abspath(main_file)) + os.sep
+        spaces += [vars(m) for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(home)]
+    return spaces
+
+
+def _spawn(ctx: RedirectContext, original: Callable[..., Any], what: str) -> Callable[..., Any]:
+    def spawn(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        ctx.log.hit(what, f"each process redirected to {ctx.type} (its calls are not counted here)")
+        return original(functools.partial(run_redirected, ctx.acc.name, fn), *args, **kwargs)
+
+    return spawn
+
+
 def install(ctx: RedirectContext) -> None:
     """Patch autocast/GradScaler, collectives and backend flags for the duration of the redirection."""
     import torch.distributed as dist
@@ -212,3 +246,8 @@ def install(ctx: RedirectContext) -> None:
             p.set(dist, "barrier", _drop_device_ids(ctx, "dist.barrier(device_ids=...)", dist.barrier, ("device_ids",)))
     if not ctx.indexed:
         p.set(DistributedDataParallel, "__init__", _ddp_init(ctx, DistributedDataParallel.__init__))
+    import torch.multiprocessing as mp
+
+    for name in ("spawn", "start_processes"):
+        if hasattr(mp, name):
+            p.set(mp, name, _spawn(ctx, getattr(mp, name), f"torch.multiprocessing.{name}"))

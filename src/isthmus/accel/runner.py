@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from isthmus.accel.failure import Failure, locate
 from isthmus.accel.redirect_log import Redirection, RedirectionLog, redirected_records, unmapped_records
 from isthmus.errors import InputError
 from isthmus.files import atomic_write_json
@@ -36,8 +37,12 @@ _ISTHMUS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 @contextlib.contextmanager
-def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
+def redirect(target: str = "cpu", rebind: Sequence[dict[str, Any]] = ()) -> Iterator[RedirectionLog]:
     """Redirect CUDA usage to `target` inside the block; yields the log. Not reentrant.
+
+    `rebind` holds the namespaces of modules imported before the redirection (a spawned process imports the
+    program's main module first): the torch functions they bound by name (`from torch.distributed import
+    init_process_group`) are pointed at the replacements too.
 
     Unknown target -> InputError; target stack missing -> NotInstalledError (both exit code 2 in the CLI).
     """
@@ -59,12 +64,25 @@ def redirect(target: str = "cpu") -> Iterator[RedirectionLog]:
     ctx = RedirectContext(acc, log, patcher)
     _active = True
     try:
+        _follow_visible_devices(acc.visible_devices_env, patcher, log)
         for install in (rules_cuda.install, rules_device.install, rules_misc.install, rules_generic.install):
             install(ctx)
+        for namespace in rebind:
+            patcher.rebind(namespace)
         yield log
     finally:
         patcher.restore()
         _active = False
+
+
+def _follow_visible_devices(env: str | None, patcher: Any, log: RedirectionLog) -> None:
+    """CUDA_VISIBLE_DEVICES=2,3 selects the target's devices 2 and 3 too (ASCEND_RT_VISIBLE_DEVICES on Ascend,
+    ZE_AFFINITY_MASK on Intel), unless the program's environment already sets the target's own variable."""
+    cuda = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is None or env == "CUDA_VISIBLE_DEVICES" or cuda is None or env in os.environ:
+        return
+    patcher.set_item(os.environ, env, cuda)
+    log.notes.append(f"CUDA_VISIBLE_DEVICES={cuda} was applied as {env}={cuda}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +97,7 @@ class RunResult:
     seconds: float
     records: tuple[Redirection, ...]
     notes: tuple[str, ...]
+    failure: Failure | None = None  # where the program failed (user frame and torch call), when it raised
 
     @property
     def redirected(self) -> tuple[Redirection, ...]:
@@ -99,6 +118,7 @@ class RunResult:
             "seconds": round(self.seconds, 3),
             "redirected": [r.to_json() for r in self.redirected],
             "unmapped": [r.to_json() for r in self.unmapped],
+            "failed_at": self.failure.to_json() if self.failure else None,
             "notes": list(self.notes),
         }
 
@@ -167,7 +187,7 @@ def run_program(
     accel.get_accelerator(target)  # unknown target or missing stack: fail before anything runs
     program = _check_program(script, module)
     log: RedirectionLog | None = None
-    code, error, t0 = 0, None, time.perf_counter()
+    code, failure, t0 = 0, None, time.perf_counter()
     argv0 = str(Path(script).resolve()) if script else module or ""
     path0 = str(Path(script).resolve().parent) if script else os.getcwd()
     try:
@@ -176,17 +196,18 @@ def run_program(
                 for make in contexts:
                     entering.enter_context(make())
                 around = entering.pop_all()
-            code, error = _outcome(script, module, around)
+            code, failure = _outcome(script, module, around)
     finally:
         result = RunResult(
             program=program,
             argv=tuple(argv),
             target=log.target if log else target,
             exit_code=code,
-            error=error,
+            error=failure.error if failure else None,
             seconds=time.perf_counter() - t0,
             records=log.records() if log else (),
             notes=tuple(log.notes) if log else (),
+            failure=failure,
         )
         if report_path is not None and log is not None:
             atomic_write_json(report_path, result.to_json())
@@ -200,19 +221,19 @@ def _run_main(script: str | None, module: str | None) -> None:
         runpy.run_module(module or "", run_name="__main__", alter_sys=True)
 
 
-def _outcome(script: str | None, module: str | None, around: contextlib.ExitStack) -> tuple[int, str | None]:
+def _outcome(script: str | None, module: str | None, around: contextlib.ExitStack) -> tuple[int, Failure | None]:
     """Run the program inside `around` (the extra contexts, which see its exception first, and may handle it);
-    return (exit code, "ExceptionType: message" or None) the way Python would end."""
+    return (exit code, where it failed or None) the way Python would end."""
     try:
         with around:
             _run_main(script, module)
     except SystemExit as e:
         return _exit_code(e.code), None
-    except KeyboardInterrupt:
-        return 130, "KeyboardInterrupt"
+    except KeyboardInterrupt as e:
+        return 130, locate(e)
     except Exception as e:  # the program's own failure: report it like Python would
         print_user_traceback(e)
-        return 1, f"{type(e).__name__}: {e}"
+        return 1, locate(e)
     return 0, None
 
 
@@ -257,6 +278,10 @@ def format_text(result: RunResult) -> str:
     if result.unmapped:
         lines.append(f"CUDA-only calls not mapped ({len(result.unmapped)}), passed through unchanged:")
         lines += [f"  {r.what}  x{r.count}   first at {r.first_site}" for r in result.unmapped]
-    else:
+    elif result.failure is None or not result.failure.cuda:
         lines.append("CUDA-only calls not mapped: none")
+    if result.failure is not None:
+        about = "the CUDA use it failed on" if result.failure.cuda else "where it failed (no CUDA use involved)"
+        lines.append(f"failed on ({about}):")
+        lines.append(f"  {result.failure.describe()}")
     return "\n".join(lines)

@@ -41,6 +41,8 @@ class HostEvent:
 class HostStream:
     """A stream on the host: work runs in order, so synchronisation is immediate. `with stream:` is a no-op."""
 
+    priority = 0  # one host stream, one priority (CUDA's default)
+
     def __enter__(self) -> HostStream:
         return self
 

@@ -58,6 +58,7 @@ def command(
     """Run SCRIPT [ARGS...] (or -m MODULE [ARGS...]) with torch.cuda, .cuda(), "cuda" devices, CUDA amp,
     streams/events, nccl and cuDNN/TF32 flags redirected to the target; the program's exit code passes through."""
     from isthmus.accel.runner import format_text, run_program
+    from isthmus.files import check_output_file
 
     script = None
     argv = list(args)
@@ -65,6 +66,9 @@ def command(
         if not argv:
             raise InputError("no script given", hint="isthmus run [--target cpu] script.py [args...]")
         script = argv.pop(0)
+    for out, what in ((report, "report"), (emulate_report, "emulation report")):
+        if out is not None:
+            check_output_file(out, what)  # before the program runs: a report that cannot be written loses the run
     contexts = []
     if emulate is not None:
         from isthmus.ops.emulate import resolve_target
