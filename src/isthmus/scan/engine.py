@@ -23,6 +23,7 @@ from pathlib import Path
 
 from isthmus.project import SKIP_DIRS
 from isthmus.scan.context import PyContext, add_import, mark_guarded, suppressions
+from isthmus.scan.linker import EXT_CODE, TRITON_CODE, import_refs, link
 from isthmus.scan.model import FileResult, Finding, ScanResult, Target
 from isthmus.scan.rules import FileRule, NameRule, NodeRule, Rule, all_rules
 
@@ -30,6 +31,7 @@ MAX_BYTES = 8 * 1024 * 1024  # larger files are reported, not parsed (generated 
 _SHELL = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".yaml", ".yml", ".env")
 _CPP = (".cpp", ".cc", ".cxx", ".h", ".hpp")
 _CU_REF = re.compile(rb"([\w.-]+\.cuh?)[\"']")
+LINKED_CODES = frozenset({EXT_CODE, TRITON_CODE})
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def selected_rules(options: ScanOptions) -> tuple[type[Rule], ...]:
 
 
 def file_kind(name: str) -> str | None:
-    """Which rules read a file, by name: python, requirements, pyproject, launch, cuda (None: not scanned)."""
+    """Which rules read a file, by name: python, requirements, pyproject, setupcfg, launch, cuda (None: not
+    scanned)."""
     lower = name.lower()
     if lower.endswith((".py", ".pyi")):
         return "python"
@@ -64,6 +67,8 @@ def file_kind(name: str) -> str | None:
         return "requirements"
     if lower == "pyproject.toml":
         return "pyproject"
+    if lower == "setup.cfg":
+        return "setupcfg"
     if lower.endswith(_SHELL) or lower == "dockerfile":
         return "launch"
     if lower.endswith((".cu", ".cuh", *_CPP)):
@@ -154,6 +159,7 @@ class _RuleSet:
     file_rules: dict[str, list[FileRule]] = field(default_factory=dict)
     node_rules: list[NodeRule] = field(default_factory=list)
     tokens: tuple[bytes, ...] = ()
+    linked: bool = False  # a cross-file rule (or a package-import rule it refines) is selected: record imports
 
 
 @lru_cache(maxsize=16)
@@ -178,7 +184,14 @@ def _ruleset(codes: tuple[str, ...]) -> _RuleSet:
             for k in rule.kinds:
                 rs.file_rules.setdefault(k, []).append(rule)
     rs.tokens = tuple(sorted(tokens))
+    rs.linked = bool(set(codes) & (LINKED_CODES | import_rule_codes()))
     return rs
+
+
+@lru_cache(maxsize=1)
+def import_rule_codes() -> frozenset[str]:
+    """Codes of the rules that report package imports (the linker drops those that resolve in the tree)."""
+    return frozenset(r.code for r in all_rules() if issubclass(r, NameRule) and r.imports)
 
 
 def scan_file(
@@ -234,9 +247,10 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         if b'.cu"' in data or b".cu'" in data or b".cuh" in data
         else ()
     )
+    imports = import_refs(data, _suppressed_lines(data)) if rs.linked else ()
     present = [t for t in rs.tokens if t in data]
     if not present and prefilter:
-        return FileResult(rel, lines=lines, cu_refs=refs)
+        return FileResult(rel, lines=lines, cu_refs=refs, imports=imports)
     try:
         tree = ast.parse(data, filename=rel)
     except SyntaxError as e:
@@ -253,7 +267,19 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
             rule.finish(ctx)
     except RecursionError:
         return FileResult(rel, error="cannot analyse: nesting too deep", lines=lines, cu_refs=refs)
-    return FileResult(rel, tuple(_suppress(ctx.findings, data)), lines=lines, cu_refs=refs)
+    return FileResult(
+        rel,
+        tuple(_suppress(ctx.findings, data)),
+        lines=lines,
+        cu_refs=refs,
+        imports=imports,
+        built=tuple(dict.fromkeys(ctx.built)),
+    )
+
+
+def _suppressed_lines(data: bytes) -> list[int]:
+    """Lines whose suppression comment covers the cross-file rules."""
+    return [line for line, codes in suppressions(data).items() if codes is None or codes & LINKED_CODES]
 
 
 def _relevant_lines(data: bytes, present: list[bytes]) -> list[int]:
@@ -482,6 +508,7 @@ def scan(
                 progress(i + 1, len(items))
     else:
         results = _scan_pool(items, codes, options, jobs, progress)
+    results = link(results, codes, import_rule_codes())
     results = _apply_per_file_ignores(results, options)
     results = _attach_call_sites(results)
     return ScanResult(tuple(results) + tuple(errors), time.perf_counter() - t0, codes)
@@ -530,4 +557,5 @@ def scan_source(source: str | bytes, path: str = "example.py", options: ScanOpti
     data = source.encode() if isinstance(source, str) else source
     codes = tuple(r.code for r in selected_rules(options))
     kind = file_kind(os.path.basename(path)) or "python"
-    return scan_bytes(data, path, kind, codes, options.target, options.prefilter)
+    result = scan_bytes(data, path, kind, codes, options.target, options.prefilter)
+    return link([result], codes, import_rule_codes())[0]

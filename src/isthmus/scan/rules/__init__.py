@@ -11,6 +11,7 @@ from isthmus.scan.rules import (
     device,
     distributed,
     dtypes,
+    extensions,
     kernels,
     launch,
     memory,
@@ -19,7 +20,20 @@ from isthmus.scan.rules import (
 )
 from isthmus.scan.rules.base import Case, FileRule, NameRule, NodeRule, Rule
 
-FAMILIES = (device, memory, amp, distributed, kernels, dtypes, thirdparty, deps, launch, cuda_sources, ops)
+FAMILIES = (
+    device,
+    memory,
+    amp,
+    distributed,
+    kernels,
+    extensions,
+    dtypes,
+    thirdparty,
+    deps,
+    launch,
+    cuda_sources,
+    ops,
+)
 
 __all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "get_rule"]
 

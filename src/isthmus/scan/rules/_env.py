@@ -17,6 +17,7 @@ EQUIVALENT: dict[str, str | None] = {
     "PYTORCH_CUDA_ALLOC_CONF": "PYTORCH_NPU_ALLOC_CONF",
     "CUDA_DEVICE_MAX_CONNECTIONS": None,
     "CUDA_HOME": "ASCEND_HOME_PATH",
+    "TORCH_CUDA_ARCH_LIST": None,
     "NCCL_DEBUG": "HCCL log level (ASCEND_GLOBAL_LOG_LEVEL)",
     "NCCL_SOCKET_IFNAME": "HCCL_SOCKET_IFNAME",
     "NCCL_IB_DISABLE": "HCCL_INTRA_ROCE_ENABLE / HCCL_INTRA_PCIE_ENABLE",
@@ -28,7 +29,7 @@ EQUIVALENT: dict[str, str | None] = {
     "NCCL_TIMEOUT": "HCCL_EXEC_TIMEOUT",
     "NCCL_BUFFSIZE": "HCCL_BUFFSIZE",
 }
-CUDA_VAR = re.compile(r"(?:CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)")
+CUDA_VAR = re.compile(r"(?:(?:TORCH_)?CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)")
 NCCL_VAR = re.compile(r"(?:TORCH_)?NCCL_[A-Z0-9_]+")
 _ENV_FUNCS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop", "os.putenv", "os.unsetenv"}

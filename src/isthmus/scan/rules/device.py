@@ -7,7 +7,9 @@ import re
 from typing import ClassVar
 
 from isthmus.scan.context import PyContext
+from isthmus.scan.model import Edit
 from isthmus.scan.rules._device_strings import (
+    CUDA_STR,
     DEVICE_FUNCS,
     DEVICE_KWARGS,
     cuda_literal,
@@ -15,10 +17,10 @@ from isthmus.scan.rules._device_strings import (
     int_device_fix,
     int_like,
 )
-from isthmus.scan.rules.base import Case, NameRule, NodeRule, devtype, kwarg
+from isthmus.scan.rules.base import Case, NameRule, NodeRule, devtype, is_str, kwarg
 
 _DEV = 'getattr(torch.accelerator.current_accelerator(), "type", "cpu")'
-_DEVLIKE = re.compile(r"(?i)dev(ice)?|\.type\b|^str\(|backend")
+_DEVLIKE = re.compile(r"(?i)dev(ice)?|\.type\b|^str\(|backend|accelerator")
 
 
 class CudaMethod(NodeRule):
@@ -46,6 +48,15 @@ class CudaMethod(NodeRule):
         ),
         Case("import torch\ny = x.cuda(1)", f"import torch\ny = x.to(torch.device({_DEV}, 1))"),
         Case("x = x.cuda()", f"import torch\nx = x.to({_DEV})"),
+        Case(
+            "import torch\nm = m.cuda(device)",
+            f"import torch\nm = m.to(torch.device({_DEV}, device) if isinstance(device, int) else device)",
+        ),
+        "m = m.cuda(devices[0])",
+        Case(
+            "import torch\ny = (\n    torch.ones(2)\n    .float()\n    .cuda()\n)",
+            f"import torch\ny = (\n    torch.ones(2)\n    .float()\n    .to({_DEV})\n)",
+        ),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
@@ -53,14 +64,41 @@ class CudaMethod(NodeRule):
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "cuda") or ctx.qualname(func) is not None:
             return
-        receiver = ctx.text(func.value)
         kws = [ctx.text(k) for k in node.keywords]
+        attr = _attr_span(func)
         fix = None
+        args: str | None = None
         if not node.args and all(k.arg in ("non_blocking", "memory_format") for k in node.keywords):
-            fix = ctx.replace(node, f"{receiver}.to({', '.join([devtype(ctx), *kws])})", "use .to(<accelerator>)")
+            args = ", ".join([devtype(ctx), *kws])
         elif len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred):
-            fix = ctx.replace(node, f"{receiver}.to({int_device_fix(node.args[0], ctx)})", "use .to(<device i>)")
-        ctx.report(self, node, fix=fix)
+            args = _cuda_arg_fix(node.args[0], ctx)
+        if args is not None:  # replace `cuda(...)` only: the receiver and the line breaks before it stay
+            start = ctx.offset(attr.lineno, attr.col_offset)  # type: ignore[attr-defined]
+            fix = ctx.fix((Edit(start, ctx.span(node)[1], f"to({args})"),), "use .to(<device>)")
+        ctx.report(self, node if node.lineno == func.end_lineno else attr, fix=fix)
+
+
+def _attr_span(func: ast.Attribute) -> ast.AST:
+    """Where `.attr` stands in a call that spans lines (the attribute name ends where the Attribute node ends)."""
+    end_line, end_col = func.end_lineno or func.lineno, func.end_col_offset or 0
+    span = ast.Name(id=func.attr)
+    span.lineno, span.end_lineno = end_line, end_line
+    span.col_offset, span.end_col_offset = max(0, end_col - len(func.attr)), end_col
+    return span
+
+
+def _cuda_arg_fix(arg: ast.expr, ctx: PyContext) -> str | None:
+    """What `.cuda(arg)` becomes inside `.to(...)`: an index becomes a device of the accelerator's type; a
+    name that may already hold a `torch.device` (or a string) keeps its value; anything else is left alone.
+
+    `.cuda(i)` with an int means `cuda:i` and `.cuda(d)` with a device means `d`, so the conditional
+    reproduces both on CUDA and picks the accelerator's type for an index elsewhere."""
+    if int_like(arg, ctx):
+        return int_device_fix(arg, ctx)
+    if isinstance(arg, (ast.Name, ast.Attribute)):
+        text = ctx.text(arg)
+        return f"{int_device_fix(arg, ctx)} if isinstance({text}, int) else {text}"
+    return None
 
 
 class CudaDeviceString(NodeRule):
@@ -114,6 +152,12 @@ class CudaDeviceString(NodeRule):
             "import torch\nwith torch.device('cuda'):\n    pass\n",
             f"import torch\nwith torch.device({_DEV}):\n    pass\n",
         ),
+        Case(
+            "import torch\ndevice_type = 'cuda' if 'cuda' in device else 'cpu'",
+            "import torch\ndevice_type = torch.device(device).type",
+        ),
+        "device_type = 'cuda' if 'cuda' in device else 'mps'",
+        Case("import torch\nx = x.to(f'cuda')", f"import torch\nx = x.to(f'{{{_DEV}}}')"),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
@@ -125,6 +169,8 @@ class CudaDeviceString(NodeRule):
         literals = [value] if cuda_literal(value) else []
         if isinstance(value, ast.IfExp):
             literals = [v for v in (value.body, value.orelse) if cuda_literal(v)]
+            for lit in literals:
+                ctx.branch_of[id(lit)] = value
         for lit in literals:
             for t in targets:
                 name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else None
@@ -146,13 +192,52 @@ class CudaDeviceString(NodeRule):
                 ctx.device_context_names.add(value.attr)
 
     def _flag(self, value: ast.expr, ctx: PyContext) -> None:
-        fix = ctx.replace(value, device_string_fix(value, ctx), "use the current accelerator's device type")
+        ifexp = ctx.branch_of.get(id(value))
+        fix = None
+        if ifexp is None or not _tests_cuda(ifexp.test):
+            fix = ctx.replace(value, device_string_fix(value, ctx), "use the current accelerator's device type")
+        else:  # `"cuda" if "cuda" in dev else "cpu"`: swapping the literal alone still gives "cpu" off CUDA
+            of = _device_type_of(ifexp)
+            if of is not None:
+                fix = ctx.replace(ifexp, f"{ctx.torch_name}.device({ctx.text(of)}).type", "take the device's type")
         ctx.report(self, value, fix=fix)
 
     def finish(self, ctx: PyContext) -> None:
         for name, literal, _ in ctx.cuda_assignments:
             if name in ctx.device_context_names or _DEVLIKE.search(name):
                 self._flag(literal, ctx)
+
+
+def _tests_cuda(test: ast.expr) -> bool:
+    """The condition looks at a CUDA device string (`"cuda" in dev`, `dev == "cuda"`, `dev.startswith("cuda")`)."""
+    return any(cuda_literal(n) for n in ast.walk(test))
+
+
+def _device_type_of(ifexp: ast.IfExp) -> ast.expr | None:
+    """`X` in `"cuda" if "cuda" in X else "cpu"` (also `X == "cuda"`, `X.startswith("cuda")`): the expression
+    whose device type the conditional computes; None for any other shape."""
+    body, orelse, test = ifexp.body, ifexp.orelse, ifexp.test
+    if not (is_str(body) and body.value == "cuda" and is_str(orelse) and orelse.value == "cpu"):  # type: ignore[attr-defined]
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(op, ast.In) and is_str(left) and left.value == "cuda":  # type: ignore[attr-defined]
+            return right
+        if isinstance(op, ast.Eq):
+            if is_str(right) and right.value == "cuda":  # type: ignore[attr-defined]
+                return left
+            if is_str(left) and left.value == "cuda":  # type: ignore[attr-defined]
+                return right
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+        and is_str(test.args[0])
+        and test.args[0].value == "cuda"  # type: ignore[attr-defined]
+    ):
+        return test.func.value
+    return None
 
 
 class IntDeviceId(NodeRule):
@@ -236,15 +321,26 @@ class DeviceTypeCompare(NodeRule):
     tokens = (b"cuda",)
     node_types = (ast.Compare,)
     VALID = ("if device.type != 'cpu':\n    pass", "if name == 'cudnn':\n    pass", "if kind == 'cuda':\n    pass")
-    INVALID = ("if device == 'cuda':\n    pass", "ok = 'cuda' in str(t.device)", "b = x.device.type != 'cuda'")
+    INVALID = (
+        "if device == 'cuda':\n    pass",
+        "ok = 'cuda' in str(t.device)",
+        "b = x.device.type != 'cuda'",
+        "assert device_type in {'cuda', 'cpu'}",
+        "if self.accelerator == 'cuda':\n    pass",
+    )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         assert isinstance(node, ast.Compare)
         sides = (node.left, *node.comparators)
-        if any(cuda_literal(s) for s in sides) and any(
-            not cuda_literal(s) and _DEVLIKE.search(ctx.text(s)) for s in sides
-        ):
+        if any(_has_cuda(s) for s in sides) and any(not _has_cuda(s) and _DEVLIKE.search(ctx.text(s)) for s in sides):
             ctx.report(self, node)
+
+
+def _has_cuda(node: ast.expr) -> bool:
+    """A CUDA device string, or a tuple/list/set literal holding one (`device_type in {"cuda", "cpu"}`)."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(cuda_literal(e) for e in node.elts)
+    return cuda_literal(node)
 
 
 class CudaIsAvailable(NameRule):
@@ -271,7 +367,50 @@ class CudaIsAvailable(NameRule):
             "from torch import cuda\nok = cuda.is_available()",
             "from torch import cuda\nimport torch\nok = torch.accelerator.is_available()",
         ),
+        Case(
+            "import torch\nbackend = 'nccl' if torch.cuda.is_available() else 'gloo'",
+            "import torch\nbackend = torch.distributed.get_default_backend_for_device("
+            f"{_DEV}) if torch.accelerator.is_available() else 'gloo'",
+        ),
+        Case(
+            "import torch\nif torch.cuda.is_available():\n    x = x.cuda()\n",
+            f"import torch\nif torch.accelerator.is_available():\n    x = x.to({_DEV})\n",
+        ),
     )
+
+    def check_ref(self, node: ast.expr, qualname: str, matched: str, parent: ast.AST | None, ctx: PyContext) -> None:
+        """The plain swap, unless the call chooses between CUDA-only values: then those change with it (in one
+        fix), or, under an `if` whose body names CUDA, the swap needs --unsafe-fixes (it sends the target down
+        that body)."""
+        new = f"{ctx.torch_name}.accelerator.is_available"
+        edits = [Edit(*ctx.span(node), new)]
+        branch = ctx.enclosing_branch(parent) if isinstance(parent, ast.Call) else None
+        safe = True
+        if isinstance(branch, ast.IfExp):
+            for value in (branch.body, branch.orelse):
+                text = _branch_value_fix(value, ctx)
+                if text is not None:
+                    edits.append(Edit(*ctx.span(value), text))
+        elif isinstance(branch, ast.If):
+            safe = not any(_names_cuda(n) for st in branch.body for n in ast.walk(st))
+        fix = ctx.fix(sorted(edits, key=lambda e: e.start), "use torch.accelerator.is_available", safe)
+        ctx.report(self, node, self.message_for(qualname), fix)
+
+
+def _branch_value_fix(value: ast.expr, ctx: PyContext) -> str | None:
+    """The device-generic replacement for a CUDA-only branch value ("cuda", "nccl"); None for other values."""
+    if cuda_literal(value):
+        return device_string_fix(value, ctx)
+    if is_str(value) and value.value == "nccl":  # type: ignore[attr-defined]
+        return f"{ctx.torch_name}.distributed.get_default_backend_for_device({devtype(ctx)})"
+    return None
+
+
+def _names_cuda(node: ast.AST) -> bool:
+    """A CUDA device string, the "nccl" backend, or a `.cuda()` call."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value == "nccl" or CUDA_STR.fullmatch(node.value) is not None
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cuda"
 
 
 class CudaDeviceCount(NameRule):
@@ -433,3 +572,32 @@ class TorchCudaOther(NameRule):
     names: ClassVar[dict[str, str | None]] = {"torch.cuda": None}
     VALID = ("import torch\ntorch.accelerator.synchronize()", "cuda = 1\nprint(cuda.x)")
     INVALID = ("import torch\ntorch.cuda.ipc_collect()", "from torch import cuda\ncuda.init()")
+
+
+class AcceleratorOption(NodeRule):
+    """`accelerator="cuda"` or `"gpu"` (Lightning's `Fabric`, `Trainer`) pins the run to NVIDIA GPUs.
+
+    Lightning's "gpu" means CUDA (or MPS); the target needs its own accelerator plugin.
+
+    Bad:  `fabric = L.Fabric(accelerator="cuda", devices=4)`
+    Good: `L.Fabric(accelerator="auto", ...)` with the target's accelerator registered
+    """
+
+    code = "IST114"
+    name = "accelerator-option"
+    category = "device"
+    severity = "error"
+    message = "pins the run to CUDA: use accelerator='auto' (with the target's accelerator plugin)"
+    tokens = (b"accelerator=",)
+    node_types = (ast.Call,)
+    VALID = ("import lightning as L\nf = L.Fabric(accelerator='auto')", "t = Trainer(accelerator=args.accelerator)")
+    INVALID = (
+        "import lightning as L\nfabric = L.Fabric(accelerator='cuda', devices=2)",
+        "t = Trainer(accelerator='gpu')",
+    )
+
+    def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        assert isinstance(node, ast.Call)
+        acc = kwarg(node, "accelerator")
+        if acc is not None and is_str(acc.value) and acc.value.value in ("cuda", "gpu"):  # type: ignore[attr-defined]
+            ctx.report(self, acc.value)

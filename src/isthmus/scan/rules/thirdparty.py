@@ -119,9 +119,10 @@ class BnbQuantOption(NodeRule):
     message = "bitsandbytes quantisation (Ascend: nf4 only): gate it on the backend"
     tokens = (b"load_in_", b"BitsAndBytesConfig")
     node_types = (ast.Call,)
-    VALID = ("m = AutoModel.from_pretrained(n, torch_dtype=dt)",)
+    VALID = ("m = AutoModel.from_pretrained(n, torch_dtype=dt)", "m = AutoModel.from_pretrained(n, load_in_8bit=False)")
     INVALID = (
         "m = AutoModel.from_pretrained(n, load_in_8bit=True)",
+        "m = AutoModel.from_pretrained(n, load_in_8bit=args.int8)",
         "from transformers import BitsAndBytesConfig\nc = BitsAndBytesConfig(load_in_4bit=True)",
     )
 
@@ -131,8 +132,9 @@ class BnbQuantOption(NodeRule):
             ctx.report(self, node)
             return
         for k in node.keywords:
-            if k.arg in ("load_in_8bit", "load_in_4bit") and isinstance(k.value, ast.Constant) and k.value.value:
-                ctx.report(self, k)
+            v = k.value
+            if k.arg in ("load_in_8bit", "load_in_4bit") and not (isinstance(v, ast.Constant) and not v.value):
+                ctx.report(self, k)  # True, or a value decided at run time (`load_in_8bit=args.int8`)
 
 
 class XformersAttentionSwitch(NodeRule):
