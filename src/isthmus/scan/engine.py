@@ -13,6 +13,7 @@ import fnmatch
 import multiprocessing
 import os
 import re
+import signal
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
@@ -218,7 +219,14 @@ def scan_file(
         return FileResult(rel, error=f"cannot read: {e.strerror or e}", kind=kind)
     if b"\0" in data[:8192]:
         return FileResult(rel, error="binary file; not scanned", kind=kind)
-    return scan_bytes(data, rel, kind, codes, target, prefilter)
+    try:
+        return scan_bytes(data, rel, kind, codes, target, prefilter)
+    except (RecursionError, MemoryError):  # pathological nesting that got past the parser's own limits
+        return FileResult(rel, error="not scanned: nesting too deep to analyse", kind=kind)
+    except Exception as e:  # one file must never stop the scan; the message names the file and the failure
+        return FileResult(
+            rel, error=f"not scanned: scanner failure ({type(e).__name__}: {e}); please report it", kind=kind
+        )
 
 
 def scan_bytes(
@@ -257,7 +265,7 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         return FileResult(rel, error=f"syntax error: {e.msg} (line {e.lineno})", lines=lines, cu_refs=refs)
     except (ValueError, UnicodeDecodeError) as e:  # undecodable source, null bytes
         return FileResult(rel, error=f"cannot parse: {e}", lines=lines, cu_refs=refs)
-    except RecursionError:
+    except (RecursionError, MemoryError):  # the parser runs out of stack or memory on absurd nesting
         return FileResult(rel, error="cannot parse: nesting too deep", lines=lines, cu_refs=refs)
     ctx = PyContext(rel, data, tree, target=target)
     try:
@@ -265,7 +273,7 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         _walk_tree(ctx, rs, relevant)
         for rule in rs.node_rules:
             rule.finish(ctx)
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return FileResult(rel, error="cannot analyse: nesting too deep", lines=lines, cu_refs=refs)
     return FileResult(
         rel,
@@ -475,7 +483,8 @@ def _scan_pool(
     chunks = _balanced_chunks(items, jobs * 8)
     ordered: list[FileResult | None] = [None] * len(items)
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_sigint)
+    try:
         args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
         futures = [pool.submit(_scan_chunk, a) for a in args]
         done = 0
@@ -485,7 +494,26 @@ def _scan_pool(
                 done += 1
             if progress:
                 progress(done, len(items))
+    except BaseException:  # Ctrl-C (or any failure): stop the workers now instead of draining the queue
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return [r for r in ordered if r is not None]
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (so the terminal sees one clean interrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers: an interrupt returns within a second."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public handle on the workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=1)
 
 
 def scan(
