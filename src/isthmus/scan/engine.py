@@ -58,13 +58,15 @@ def selected_rules(options: ScanOptions) -> tuple[type[Rule], ...]:
     return tuple(r for r in all_rules() if matches(r.code, options.select) and not matches(r.code, options.ignore))
 
 
-def file_kind(name: str) -> str | None:
+def file_kind(name: str, parent: str = "") -> str | None:
     """Which rules read a file, by name: python, requirements, pyproject, setupcfg, launch, cuda (None: not
     scanned)."""
     lower = name.lower()
     if lower.endswith((".py", ".pyi")):
         return "python"
-    if (lower.endswith(".txt") and "requirements" in lower) or lower in ("constraints.txt",):
+    if lower.endswith(".txt") and ("requirements" in lower or parent.lower() == "requirements"):
+        return "requirements"  # requirements*.txt, or any .txt in a requirements/ directory
+    if lower in ("constraints.txt",):
         return "requirements"
     if lower == "pyproject.toml":
         return "pyproject"
@@ -87,8 +89,8 @@ def discover(
     for p in paths:
         path = os.fspath(p)
         if os.path.isfile(path):
-            kind = file_kind(os.path.basename(path)) or "python"
-            found.append((path, kind))
+            kind = file_kind(os.path.basename(path), os.path.basename(os.path.dirname(os.path.abspath(path))))
+            found.append((path, kind or "python"))
         elif os.path.isdir(path):
             _walk(path, found, errors, options)
         elif os.path.islink(path):
@@ -125,7 +127,7 @@ def _walk(root: str, found: list[tuple[str, str]], errors: list[FileResult], opt
                     seen.add(real)
                     subdirs.append(entry.path)
                 elif entry.is_file():
-                    kind = file_kind(entry.name)
+                    kind = file_kind(entry.name, os.path.basename(d))
                     if kind:
                         found.append((entry.path, kind))
                 elif entry.is_symlink():
@@ -584,6 +586,6 @@ def scan_source(source: str | bytes, path: str = "example.py", options: ScanOpti
     options = options or ScanOptions()
     data = source.encode() if isinstance(source, str) else source
     codes = tuple(r.code for r in selected_rules(options))
-    kind = file_kind(os.path.basename(path)) or "python"
+    kind = file_kind(os.path.basename(path), os.path.basename(os.path.dirname(path))) or "python"
     result = scan_bytes(data, path, kind, codes, options.target, options.prefilter)
     return link([result], codes, import_rule_codes())[0]

@@ -84,17 +84,20 @@ def absolute(ref: ImportRef, rel: str) -> str:
 
 
 class _Modules:
-    """The Python modules of the scanned tree, matched by dotted suffix (so a `src/` prefix does not matter)."""
+    """The Python modules of the scanned tree, by every name they can be imported as: the dotted path from any
+    directory that is not itself a package (no `__init__.py`), so `src/pkg/mod.py` is `pkg.mod` and a script's
+    sibling `inference/kernel.py` is `kernel`, but `pkg/quantizers/bitsandbytes/` is not `bitsandbytes`."""
 
     def __init__(self, results: Iterable[FileResult]) -> None:
-        self.by_suffix: dict[str, str] = {}  # dotted suffix -> a file's rel path
-        for r in results:
-            name = module_name(r.path)
-            if name is None:
-                continue
-            parts = name.split(".")
+        self.by_suffix: dict[str, str] = {}  # importable name -> a file's rel path
+        rels = [r.path for r in results if r.path.endswith(".py")]  # stubs (.pyi) provide no code
+        packages = {str(PurePosixPath(p).parent) for p in rels if PurePosixPath(p).stem == "__init__"}
+        for rel in rels:
+            parts = (module_name(rel) or "").split(".")
+            dirs = list(PurePosixPath(rel).parent.parts)
             for k in range(len(parts)):
-                self.by_suffix.setdefault(".".join(parts[k:]), r.path)
+                if k == 0 or "/".join(dirs[:k]) not in packages:
+                    self.by_suffix.setdefault(".".join(parts[k:]), rel)
 
     def resolve(self, module: str) -> str | None:
         return self.by_suffix.get(module)

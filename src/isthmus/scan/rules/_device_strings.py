@@ -9,7 +9,7 @@ from isthmus.scan.context import PyContext
 from isthmus.scan.rules.base import devtype
 
 CUDA_STR = re.compile(r"cuda(?::(\d+))?")
-INT_NAME = re.compile(r"(?i)^(local_?rank|rank|gpu|gpu_?id|gpu_?idx|device_?id|device_?idx|local_?device)$")
+INT_NAME = re.compile(r"(?i)^([a-z]+_)?(local_?rank|rank|gpu|gpu_?id|gpu_?idx|device_?id|device_?idx|local_?device)$")
 DEVICE_KWARGS = frozenset({"device", "device_type", "map_location", "output_device", "device_id"})
 DEVICE_FUNCS = frozenset(
     {

@@ -120,9 +120,10 @@ class CudaDeviceString(NodeRule):
     severity = "error"
     message = "device string names CUDA: use the current accelerator (torch.accelerator.current_accelerator())"
     tokens = (b"cuda",)
-    node_types = (ast.Call, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef)
     VALID = (
         "torch.zeros(3, device=device)",
+        "def f(kind: str = 'cuda'):\n    pass\n",
         "name = 'cuda'  # an unrelated string",
         "print('cuda')",
         '"""Moves to cuda."""',
@@ -158,11 +159,22 @@ class CudaDeviceString(NodeRule):
         ),
         "device_type = 'cuda' if 'cuda' in device else 'mps'",
         Case("import torch\nx = x.to(f'cuda')", f"import torch\nx = x.to(f'{{{_DEV}}}')"),
+        Case(
+            "import torch\ndef init(device: str = 'cuda', rank=0):\n    pass\n",
+            f"import torch\ndef init(device: str = {_DEV}, rank=0):\n    pass\n",
+        ),
+        Case(
+            "import torch\nsetup(device=getattr(args, 'device', 'cuda'))",
+            f"import torch\nsetup(device=getattr(args, 'device', {_DEV}))",
+        ),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         if isinstance(node, ast.Call):
             self._call(node, ctx)
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._defaults(node, ctx)
             return
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
@@ -177,8 +189,19 @@ class CudaDeviceString(NodeRule):
                 if name is not None:
                     ctx.cuda_assignments.append((name, lit, node))  # type: ignore[arg-type]
 
+    def _defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: PyContext) -> None:
+        """`def run(device: str = "cuda")`: a parameter named like a device whose default names CUDA."""
+        a = node.args
+        positional = [*a.posonlyargs, *a.args]
+        pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+        pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+        for arg, default in pairs:
+            if cuda_literal(default) and _DEVLIKE.search(arg.arg):
+                self._flag(default, ctx)
+
     def _call(self, node: ast.Call, ctx: PyContext) -> None:
         candidates: list[ast.expr] = [k.value for k in node.keywords if k.arg in DEVICE_KWARGS]
+        candidates += [d for v in candidates if (d := _getattr_default(v)) is not None]
         func = node.func
         is_to = isinstance(func, ast.Attribute) and func.attr in ("to", "to_empty") and ctx.qualname(func) is None
         if (is_to or ctx.qualname(func) in DEVICE_FUNCS) and node.args:
@@ -206,6 +229,13 @@ class CudaDeviceString(NodeRule):
         for name, literal, _ in ctx.cuda_assignments:
             if name in ctx.device_context_names or _DEVLIKE.search(name):
                 self._flag(literal, ctx)
+
+
+def _getattr_default(value: ast.expr) -> ast.expr | None:
+    """The default of `getattr(obj, "name", default)` (a device option read with a fallback)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "getattr":
+        return value.args[2] if len(value.args) == 3 else None
+    return None
 
 
 def _tests_cuda(test: ast.expr) -> bool:
@@ -450,8 +480,8 @@ class CudaDeviceSelect(NameRule):
     names: ClassVar[dict[str, str | None]] = {
         "torch.cuda.set_device": "{torch}.accelerator.set_device_index",
         "torch.cuda.current_device": "{torch}.accelerator.current_device_index",
-        "torch.cuda.get_device_name": "{torch}.get_device_module().get_device_name",
-        "torch.cuda.get_device_properties": "{torch}.get_device_module().get_device_properties",
+        "torch.cuda.get_device_name": "!{torch}.get_device_module().get_device_name",
+        "torch.cuda.get_device_properties": "!{torch}.get_device_module().get_device_properties",
         "torch.cuda.device": None,
         "torch.cuda.device_of": None,
     }
@@ -601,3 +631,25 @@ class AcceleratorOption(NodeRule):
         acc = kwarg(node, "accelerator")
         if acc is not None and is_str(acc.value) and acc.value.value in ("cuda", "gpu"):  # type: ignore[attr-defined]
             ctx.report(self, acc.value)
+
+
+class LightningCudaAccelerator(NameRule):
+    """Lightning's `CUDAAccelerator` (device counts, parsing, setup) only knows CUDA devices.
+
+    Bad:  `n = CUDAAccelerator.auto_device_count()`
+    Good: `torch.accelerator.device_count()`, or the accelerator Lightning chose (`fabric.accelerator`)
+    """
+
+    code = "IST115"
+    name = "lightning-cuda-accelerator"
+    category = "device"
+    severity = "error"
+    message = "Lightning's CUDA accelerator: ask torch.accelerator or the chosen accelerator instead"
+    tokens = (b"CUDAAccelerator",)
+    names: ClassVar[dict[str, str | None]] = {
+        f"{pkg}.accelerators.{n}": None
+        for pkg in ("lightning.fabric", "lightning.pytorch", "lightning_fabric", "pytorch_lightning")
+        for n in ("CUDAAccelerator", "cuda.CUDAAccelerator")
+    }
+    VALID = ("import torch\nn = torch.accelerator.device_count()",)
+    INVALID = ("from lightning.fabric.accelerators import CUDAAccelerator\nn = CUDAAccelerator.auto_device_count()",)

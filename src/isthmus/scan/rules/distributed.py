@@ -111,7 +111,7 @@ class NcclBackend(NodeRule):
 
     def finish(self, ctx: PyContext) -> None:
         for name, literal in ctx.nccl_assignments:
-            if name in ctx.backend_names or "backend" in name.lower():
+            if name in ctx.backend_names or name.lower().endswith("backend"):
                 fix = ctx.replace(literal, _default_backend(ctx), "use the device's default backend")
                 ctx.report(self, literal, f"{name} = 'nccl': " + self.message, fix)
 
@@ -301,13 +301,15 @@ class NcclEnvVar(NodeRule):
     severity = "warning"
     message = "NCCL environment variable is ignored on the target"
     tokens = (b"NCCL_",)
-    node_types = (ast.Subscript, ast.Call)
-    VALID = ("import os\nv = os.environ['HCCL_BUFFSIZE']",)
+    node_types = (ast.Subscript, ast.Call, ast.Dict)
+    VALID = ("import os\nv = os.environ['HCCL_BUFFSIZE']", "EQUIVALENT = {'NCCL_DEBUG': 'ASCEND_GLOBAL_LOG_LEVEL'}")
     INVALID = (
         "import os\nos.environ['NCCL_DEBUG'] = 'INFO'",
         "import os\nv = os.environ.get('TORCH_NCCL_BLOCKING_WAIT')",
+        "import os\nenv_defaults = {'TORCH_NCCL_TRACE_BUFFER_SIZE': '2000', 'OTHER': '1'}",
+        "import os\nos.environ.update({'NCCL_DEBUG': 'INFO'})",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
-        for key, var in env_var_nodes(node, ctx, NCCL_VAR):
+        for key, var in env_var_nodes(node, ctx, NCCL_VAR, parent):
             ctx.report(self, key, advice(var))

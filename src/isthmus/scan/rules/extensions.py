@@ -155,6 +155,8 @@ class NvccCall(NodeRule):
         "import subprocess\nout = subprocess.check_output([cuda_dir + '/bin/nvcc', '-V'], text=True)",
         "import os\nos.system('nvcc --version')",
         "import subprocess\nsubprocess.run(f'{home}/bin/nvcc -V', shell=True)",
+        "import subprocess\nnvcc_bin = 'nvcc' if d is None else d + '/bin/nvcc'\n"
+        "out = subprocess.check_output([nvcc_bin, '-V'])",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
@@ -165,5 +167,16 @@ class NvccCall(NodeRule):
         first = node.args[0]
         if isinstance(first, (ast.List, ast.Tuple)) and first.elts:
             first = first.elts[0]
+        if isinstance(first, ast.Name):  # `nvcc_bin = "nvcc" if ... else home + "/bin/nvcc"`, then the call
+            first = _assigned(ctx, first.id) or first
         if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and "nvcc" in n.value for n in ast.walk(first)):
             ctx.report(self, node)
+
+
+def _assigned(ctx: PyContext, name: str) -> ast.expr | None:
+    """The value last assigned to `name` anywhere in the file (scope-insensitive, like the import resolution)."""
+    found = None
+    for n in ast.walk(ctx.tree):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in n.targets):
+            found = n.value
+    return found

@@ -108,7 +108,7 @@ class CudaExtension(NodeRule):
     severity = "warning"
     message = "builds a CUDA kernel: needs an Ascend C port (keep a PyTorch fallback)"
     tokens = (b"CUDAExtension", b"cuda_sources", b".cu", b"cpp_extension", b"extra_cuda_cflags", b"load(")
-    node_types = (ast.Call,)
+    node_types = (ast.Call, ast.Assign)
     VALID = (
         "from torch.utils.cpp_extension import load\next = load(name='m', sources=['m.cpp'])",
         "import json\nd = json.load(fh)",
@@ -119,9 +119,14 @@ class CudaExtension(NodeRule):
         "from torch.utils import cpp_extension\nm = cpp_extension.load_inline('m', cpp_sources=a, cuda_sources=b)",
         "from torch.utils import cpp_extension\nm = cpp_extension.load(name=n, sources=srcs, verbose=True)",
         "m = build(name, sources, extra_cuda_cflags=['-O3'])",
+        "from torch.utils.cpp_extension import CppExtension, CUDAExtension\nextension = CUDAExtension",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        if isinstance(node, ast.Assign):  # `extension = CUDAExtension`: the build class chosen, called later
+            if ctx.qualname(node.value) == "torch.utils.cpp_extension.CUDAExtension":
+                ctx.report(self, node)
+            return
         assert isinstance(node, ast.Call)
         qn = ctx.qualname(node.func) or ""
         if (
