@@ -23,7 +23,7 @@ from isthmus.scan.model import FileResult, Finding, ImportRef, Severity
 _IMPORT = re.compile(
     rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
 )
-_EXT_NAME = re.compile(r"^\w+_cuda(?:_\w+)?$")
+EXT_NAME = re.compile(r"^\w+_cuda(?:_\w+)?$")  # a compiled CUDA extension by its name: selective_scan_cuda
 EXT_CODE = "IST517"
 TRITON_CODE = "IST519"
 
@@ -162,7 +162,7 @@ def _extension(ref: ImportRef, cands: list[str], built: dict[str, str], modules:
             if ".".join(parts[:k]) in built:
                 where = built[".".join(parts[:k])]
                 return f"imports {c}, a CUDA extension built in {where}: needs an Ascend C port or a PyTorch fallback"
-        if _EXT_NAME.match(parts[0]) and not modules.resolve(parts[0]):
+        if EXT_NAME.match(parts[0]) and not modules.resolve(parts[0]):
             return (
                 f"imports {c}, a compiled CUDA extension (no Python source for it in the tree): needs an Ascend C "
                 "port or a PyTorch fallback"

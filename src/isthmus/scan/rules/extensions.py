@@ -11,7 +11,7 @@ import ast
 from typing import ClassVar
 
 from isthmus.scan.context import PyContext
-from isthmus.scan.linker import _EXT_NAME
+from isthmus.scan.linker import EXT_NAME
 from isthmus.scan.rules._packages import import_names, import_reason
 from isthmus.scan.rules.base import Case, NameRule, NodeRule, is_str
 
@@ -59,7 +59,7 @@ class CudaExtensionImport(NodeRule):
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         if isinstance(node, ast.Import):  # the import itself is reported by the linker; remember its name
             for a in node.names:
-                if _EXT_NAME.match(a.name) or a.name in ctx.built:
+                if EXT_NAME.match(a.name) or a.name in ctx.built:
                     ctx.ext_aliases.add(a.asname or a.name)
             return
         if isinstance(node, ast.Attribute):
@@ -70,7 +70,7 @@ class CudaExtensionImport(NodeRule):
         assert isinstance(node, ast.Call)
         if ctx.qualname(node.func) == "importlib.import_module" and node.args and is_str(node.args[0]):
             name: str = node.args[0].value  # type: ignore[attr-defined]
-            if _EXT_NAME.match(name) or name in ctx.built:
+            if EXT_NAME.match(name) or name in ctx.built:
                 ctx.report(self, node, f"imports {name}: {self.message}")
 
 
