@@ -33,6 +33,7 @@ _SHELL = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".yaml", ".yml", ".env")
 _CPP = (".cpp", ".cc", ".cxx", ".h", ".hpp")
 _CU_REF = re.compile(rb"([\w.-]+\.cuh?)[\"']")
 LINKED_CODES = frozenset({EXT_CODE, TRITON_CODE})
+_TRITON_KERNEL = re.compile(rb"^[ \t]*@triton\.(?:jit|autotune|heuristics)\b", re.M)  # a kernel definition
 
 
 @dataclass(frozen=True)
@@ -258,9 +259,10 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         else ()
     )
     imports = import_refs(data, _suppressed_lines(data)) if rs.linked else ()
+    kernels = rs.linked and b"@triton." in data and _TRITON_KERNEL.search(data) is not None
     present = [t for t in rs.tokens if t in data]
     if not present and prefilter:
-        return FileResult(rel, lines=lines, cu_refs=refs, imports=imports)
+        return FileResult(rel, lines=lines, cu_refs=refs, imports=imports, triton_kernels=kernels)
     try:
         tree = ast.parse(data, filename=rel)
     except SyntaxError as e:
@@ -284,6 +286,7 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         cu_refs=refs,
         imports=imports,
         built=tuple(dict.fromkeys(ctx.built)),
+        triton_kernels=kernels,
     )
 
 

@@ -6,7 +6,7 @@ pre-filter skips are covered too) and the names of the extension modules the fil
 
 - IST517: an import of a module built from CUDA sources: a name the repository builds, or a top-level module
   named like one (`selective_scan_cuda`) that no Python file in the tree provides;
-- IST519: an import of an in-repo module that itself imports Triton (a kernel module);
+- IST519: an import of an in-repo module that defines Triton kernels (`@triton.jit`, `@triton.autotune`);
 - package-import findings (IST501...) whose module resolves to Python source in the tree are dropped: such an
   import is judged by what that source does, not by its package's name.
 """
@@ -127,7 +127,7 @@ def link(results: list[FileResult], codes: Iterable[str], import_codes: frozense
     for r in results:
         for name in r.built:
             built.setdefault(name, r.path)
-    triton = {r.path for r in results if any(_is_triton(i.module) for i in r.imports)}
+    triton = {r.path for r in results if r.triton_kernels}
     out = []
     for r in results:
         if not r.imports or (r.path in triton and not any(f.code in import_codes for f in r.findings)):
@@ -158,10 +158,6 @@ def link(results: list[FileResult], codes: Iterable[str], import_codes: frozense
             r = replace(r, findings=tuple(sorted(kept + new, key=lambda f: (f.line, f.column))))
         out.append(r)
     return out
-
-
-def _is_triton(module: str) -> bool:
-    return module == "triton" or module.startswith("triton.")
 
 
 def _extension(ref: ImportRef, cands: list[str], built: dict[str, str], modules: _Modules) -> str | None:

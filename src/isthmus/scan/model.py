@@ -92,6 +92,7 @@ class FileResult:
     cu_refs: tuple[tuple[str, int], ...] = ()  # (file name ending .cu/.cuh, line) named in Python source
     imports: tuple[ImportRef, ...] = ()  # every import statement (the cross-file rules read them)
     built: tuple[str, ...] = ()  # names of the CUDA extension modules this file builds (setup.py, load())
+    triton_kernels: bool = False  # the file defines Triton kernels (`@triton.jit`, `@triton.autotune`)
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ class CudaOnlyPackage(NameRule):
 
 
 class TritonKernelModule(NodeRule):
-    """An import of a module of this repository that is itself written in Triton (it imports `triton`):
+    """An import of a module of this repository that defines Triton kernels (`@triton.jit`, `@triton.autotune`):
     the caller runs GPU kernels without saying so (`from pkg.ops.triton.layer_norm import RMSNorm`). On the
     target those kernels need triton-ascend with NPU-tuned configs. Reported by the engine once the whole tree
     is scanned; a file scanned alone has no other modules to resolve.
@@ -124,12 +124,18 @@ class TritonKernelModule(NodeRule):
     VALID = (
         Case("from pkg.norms import rms_norm\n", others=(("pkg/norms.py", "import torch\n"),)),
         Case("import triton\nfrom pkg.k2 import f\n", path="pkg/k1.py", others=(("pkg/k2.py", "import triton\n"),)),
+        Case("from pkg.util import has_triton\n", others=(("pkg/util.py", "def has_triton():\n    import triton\n"),)),
     )
     INVALID = (
         Case(
             "from pkg.ops.triton.layer_norm import RMSNorm\nfrom .ops.triton import layer_norm\n",
             path="pkg/model.py",
-            others=(("pkg/ops/triton/layer_norm.py", "import triton\nimport triton.language as tl\n"),),
+            others=(
+                (
+                    "pkg/ops/triton/layer_norm.py",
+                    "import triton\nimport triton.language as tl\n@triton.jit\ndef k(x):\n    pass\n",
+                ),
+            ),
         ),
     )
 
