@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from isthmus.plan.perfmodel import TrainLayout, estimate_serve, estimate_train, get_model, resolve_hardware
+from isthmus.plan.perfmodel.ask import Question, answer, parse_spec
 
 
 def median_s(fn: Callable[[], object], repeat: int) -> float:
@@ -38,6 +39,27 @@ def main() -> int:
             "serve estimate (llama2-70b, 8 x H100, TPOT<=50ms)",
             lambda: estimate_serve(
                 get_model("llama2-70b"), "dgx-h100", 8, precision="fp8", prompt_len=1024, output_len=256, tpot_ms=50
+            ),
+            50,
+        ),
+        (
+            "serve answer, PD pools + MTP (DeepSeek-R1, 32 x Atlas A3)",
+            lambda: answer(
+                Question(
+                    "serve",
+                    "deepseek-r1",
+                    "atlas-800t-a3",
+                    32,
+                    "w8a8",
+                    phase="both",
+                    prompt_len=3500,
+                    output_len=1500,
+                    concurrency=600,
+                    prefill_devices=16,
+                    layout={"tp": 1, "dp_attn": 16},
+                    prefill_layout={"tp": 4, "dp_attn": 2},
+                    spec=parse_spec("mtp:2:0.7"),
+                )
             ),
             50,
         ),

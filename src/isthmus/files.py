@@ -17,9 +17,11 @@ from typing import Any
 
 from isthmus.errors import InputError
 
-# Written into every directory that `atomic_output_dir` builds: an existing directory is replaced only if it
-# carries this marker (or is empty), so `--out` can never wipe a directory isthmus did not write.
+# Written into every directory that `atomic_output_dir` builds, with the list of files written: an existing directory
+# is replaced only if it is empty, or carries this marker and holds nothing else than those files, so `--out` can
+# never wipe a directory, or a file, that isthmus did not write.
 OUTPUT_MARKER = ".isthmus-output"
+_MARKER_HEAD = "written by isthmus; this directory is replaced as a whole on rewrite. Files written:\n"
 
 
 def _umask() -> int:
@@ -28,10 +30,30 @@ def _umask() -> int:
     return mask
 
 
+def check_output_file(path: str | os.PathLike[str], what: str = "output file") -> Path:
+    """Refuse, before any work, an output file path that cannot be written: a directory, or a path under a file."""
+    dest = Path(path)
+    if dest.is_dir():
+        raise InputError(f"{dest}: is a directory", hint=f"give a file path for the {what}")
+    for parent in dest.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(f"{dest}: {parent} is not a directory", hint=f"choose another path for the {what}")
+            break
+    return dest
+
+
+def _make_parent(dest: Path) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise InputError(f"{dest}: a parent is not a directory", hint="choose another output path") from e
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` atomically, creating parent directories; return the path."""
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(dest)
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -67,12 +89,13 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(path)
     check_output_dir(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(dest)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
-        (tmp / OUTPUT_MARKER).write_text("written by isthmus; this directory is replaced as a whole on rewrite\n")
         yield tmp
+        written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if not p.is_dir())
+        (tmp / OUTPUT_MARKER).write_text(_MARKER_HEAD + "".join(f"{name}\n" for name in written))
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -90,8 +113,25 @@ def check_output_dir(dest: Path) -> None:
     """Refuse an output path that is a file, or a non-empty directory that isthmus did not write."""
     if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
         raise InputError(f"{dest}: exists and is not a directory", hint="choose another output directory")
-    if dest.is_dir() and not (dest / OUTPUT_MARKER).is_file() and any(dest.iterdir()):
+    check_output_file(dest / "x", "output directory")  # no file stands where a parent directory must be
+    if not dest.is_dir() or not any(dest.iterdir()):
+        return
+    marker = dest / OUTPUT_MARKER
+    if not marker.is_file() or marker.is_symlink():
         raise InputError(
             f"{dest}: refusing to replace a non-empty directory that isthmus did not write",
             hint="choose a new output directory, or empty this one",
         )
+    head, _, listing = marker.read_text(encoding="utf-8", errors="replace").partition("Files written:\n")
+    if not listing and not head.startswith("written by isthmus"):
+        raise InputError(f"{dest}: {OUTPUT_MARKER} is not ours", hint="choose a new output directory")
+    if listing:  # markers of older versions list nothing: their directories hold only what isthmus wrote
+        ours = set(listing.splitlines()) | {OUTPUT_MARKER}
+        foreign = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if not p.is_dir())
+        foreign = [name for name in foreign if name not in ours]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise InputError(
+                f"{dest}: holds files isthmus did not write ({shown}); refusing to replace it",
+                hint="move those files away, or choose a new output directory",
+            )

@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 ModelKind = Literal["factory", "hf", "export"]
+MAX_REAL_INPUT_BYTES = 4 * 2**30  # generated inputs for a real (CPU) run; meta inputs have no limit
 
 
 @dataclass(frozen=True)
@@ -194,18 +196,35 @@ def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
                 module = causal_lm.from_config(config)
             except ValueError:
                 module = base.from_config(config)
-    except (OSError, ValueError, KeyError) as e:
-        raise InputError(f"{config_file}: cannot build a model from this config: {e}") from e
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+        # a config with impossible sizes (negative, zero heads) fails while the modules are built
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise InputError(
+            f"{config_file}: cannot build a model from this config: {first}",
+            hint="check the sizes in config.json (vocab_size, hidden_size, heads, layers must be positive)",
+        ) from e
     return LoadedModel(module.eval(), None, spec, "hf", getattr(config, "model_type", path.name))
 
 
 def _load_export(path: Path, spec: str) -> LoadedModel:
+    import logging
+    import zipfile
+
     import torch
 
+    if not zipfile.is_zipfile(path):  # torch.export.load would log a traceback before raising
+        raise InputError(f"{path}: not a torch.export archive (not a zip file)", hint="pass a file written by "
+                         "torch.export.save")  # fmt: skip
+    log = logging.getLogger("torch.export")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # its own tracebacks for unreadable archives: our one-line error says it
     try:  # trusted input only: torch.export.load can unpickle (see the module docstring)
         program = torch.export.load(str(path))
     except Exception as e:
-        raise InputError(f"{path}: not a readable torch.export archive: {type(e).__name__}: {e}") from e
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise InputError(f"{path}: not a readable torch.export archive: {type(e).__name__}: {first}") from e
+    finally:
+        log.setLevel(level)
     args, kwargs = program.example_inputs or ((), {})
     inputs = tuple(args) if not kwargs else None
     return LoadedModel(program.module(), inputs, spec, "export", path.stem)
@@ -231,14 +250,24 @@ def make_inputs(
         return loaded.example_inputs
     vocab = _vocab_size(loaded.module)
     shape = input_shape or (1, 16)
+    first = next((m for m in loaded.module.modules() if isinstance(m, nn.Linear)), None)
+    if not vocab and input_shape is None and first is not None:
+        shape = (1, first.in_features)
+    dt = torch.long if vocab else dtype or torch.float32
+    if device == "meta":  # no values: nothing is allocated, whatever the shape
+        return (torch.empty(shape, dtype=dt, device="meta"),)
+    size = math.prod(shape) * dt.itemsize
+    if size > MAX_REAL_INPUT_BYTES:
+        raise InputError(
+            f"input shape {','.join(map(str, shape))} needs {size / 2**30:,.1f} GiB of real memory",
+            hint=f"use a smaller --input-shape (at most {MAX_REAL_INPUT_BYTES // 2**30} GiB of inputs for a real run); "
+            "isthmus ops captures on meta tensors, where any shape costs nothing",
+        )
     gen = torch.Generator().manual_seed(seed)
     if vocab:
         ids = torch.randint(0, vocab, shape, generator=gen, dtype=torch.long)
         return (ids.to(device),)
-    first = next((m for m in loaded.module.modules() if isinstance(m, nn.Linear)), None)
-    if input_shape is None and first is not None:
-        shape = (1, first.in_features)
-    return (torch.randn(shape, generator=gen, dtype=dtype or torch.float32).to(device),)
+    return (torch.randn(shape, generator=gen, dtype=dt).to(device),)
 
 
 def _vocab_size(module: nn.Module) -> int | None:

@@ -24,6 +24,7 @@ def line_of(text: str) -> str:
 
 
 DOUBLE, POLAR, INTMM = line_of("x.double() * 2.0"), line_of("torch.polar("), line_of("torch._int_mm(a, a)")
+REAL = line_of("return c.real.float()")
 
 
 def _run(profile: object, train: bool = False, **kw: object) -> object:
@@ -64,7 +65,11 @@ def test_backward_ops_are_attributed_to_the_forward_module() -> None:
     back = [f for f in report.findings if f.phase == "backward"]
     assert back, "the float64 module's backward must be recorded"
     assert {f.module for f in back} <= {"stages.0", "stages.1"}
-    assert all(f.source.endswith((DOUBLE, POLAR)) for f in back)
+    assert all(f.source.endswith((DOUBLE, POLAR, REAL)) for f in back)
+    # each backward kernel names the forward line that created its autograd node, never `.backward()`
+    (select,) = [f for f in back if f.op == "aten::select_backward.default"]
+    assert select.source.endswith(REAL) and select.code.startswith("(backward of)")
+    assert not any("backward()" in f.code for f in back)
 
 
 def test_counts_accumulate_per_site_without_new_entries() -> None:

@@ -70,7 +70,10 @@ def test_npu_generator_reads_a_wheel(tmp_path: Path) -> None:
     wheel = tmp_path / "torch_npu-9.0.0-cp311-cp311-manylinux_2_28_x86_64.whl"
     codegen = (
         "backend: NPU\nsupported:\n- add.Tensor\n- func: mm\n  op_api: true\n"
-        "- func: addmm(Tensor self, Tensor mat1, Tensor mat2) -> Tensor\nsymint:\n- as_strided_\n"
+        "- func: addmm(Tensor self, Tensor mat1, Tensor mat2) -> Tensor\n"
+        "- func: gelu.out(Tensor self, *, str approximate='none', Tensor(a!) out) -> Tensor(a!)\n"
+        "- func: cat.out(Tensor[] tensors, int dim=0, *, Tensor(a!) out) -> Tensor(a!)\n  structured: true\n"
+        "symint:\n- as_strided_\n"
         "custom:\n- func: npu_rms_norm(Tensor self, Tensor gamma, float epsilon=1e-06) -> (Tensor, Tensor)\n"
     )
     buf = io.BytesIO()
@@ -78,11 +81,18 @@ def test_npu_generator_reads_a_wheel(tmp_path: Path) -> None:
         z.writestr(gen.YAML_FILES[1], codegen)
         z.writestr(gen.YAML_FILES[0], "backend: NPU\nsupported:\n  - view\n")
         z.writestr("torch_npu-9.0.0.dist-info/METADATA", "Name: torch-npu\nRequires-Dist: torch==9.0.0.*\n")
+        header = (
+            "struct NPUNativeFunctions {\nstatic at::Tensor & gelu_out(const at::Tensor & self, at::Tensor & out);\n"
+        )
+        z.writestr(next(iter(gen.HEADERS)), header + "static at::Tensor addmm(const at::Tensor & self);\n};\n")
     wheel.write_bytes(buf.getvalue())
     assert gen.main(["9.0.0", "--wheel", str(wheel), "--out-dir", str(tmp_path)]) == 0
     doc = json.loads((tmp_path / "npu_registry_9.0.0.json").read_text())
-    assert doc["ops"] == ["add.Tensor", "addmm", "as_strided_", "mm", "view"]
+    assert doc["ops"] == ["add.Tensor", "addmm", "as_strided_", "cat.out", "gelu.out", "mm", "view"]
     assert doc["custom"] == ["npu_rms_norm"]
+    ev = doc["evidence"]  # yaml file + section, kernel declared in the generated header, structured
+    assert ev["gelu.out"] == "H,cs" and ev["addmm"] == "H,cs" and ev["view"] == "bs" and ev["as_strided_"] == "cy"
+    assert ev["cat.out"] == "S,cs" and ev["mm"] == "cs"
     assert doc["source"]["requires"] == "torch==9.0.0.*" and len(doc["source"]["sha256"]) == 64
 
 

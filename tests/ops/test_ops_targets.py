@@ -38,8 +38,8 @@ def test_every_listed_target_loads_with_provenance() -> None:
         ("cuda", "aten::_fused_rms_norm.default", "native"),
         ("ascend-910b", "aten::_fused_rms_norm.default", "decomposed"),
         ("cpu", "aten::_fused_rms_norm.default", "decomposed"),
-        ("cuda", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "unsupported"),
-        ("ascend-910b", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "fallback"),
+        ("cuda", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "native"),  # judged as SDPA
+        ("ascend-910b", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "native"),
         ("cpu", "aten::_scaled_dot_product_flash_attention_for_cpu.default", "native"),
         ("ascend-910b", "aten::cholesky.default", "fallback"),
         ("cuda", "aten::transpose.int", "native"),

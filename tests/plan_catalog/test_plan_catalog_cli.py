@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.plan.policy import load_rules
 from isthmus.project import Project
 from isthmus.report.model import AssessContext
 
@@ -59,7 +60,7 @@ def test_compliance_check_example(run_cli) -> None:  # type: ignore[no-untyped-d
     )
     assert code == 1  # a licence is needed: a finding
     assert "case_by_case" in out and "US-H20-LICENSING-2025" in out and "evidence R" in out
-    assert "Not legal advice" in out and "2026-06-30" in out
+    assert "Not legal advice" in out and load_rules().data_date.isoformat() in out
 
 
 def test_compliance_check_allowed_exits_0_and_json(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +75,8 @@ def test_compliance_check_allowed_exits_0_and_json(run_cli) -> None:  # type: ig
 def test_compliance_bad_input(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run_cli("compliance", "check", "--chip", "H2O", "--to", "CN", "--date", "2026-03-01")
     assert code == 2 and "unknown chip" in err and "h20" in err
-    code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--date", "2021-01-01")
-    assert code == 2 and "no rule data before 2022-08-26" in err
+    code, out, _ = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--date", "2021-01-01")
+    assert code == 0 and "no chip-specific export control applied then" in out  # answered, with the caveat
     code, _, err = run_cli("compliance", "check", "--chip", "H20", "--to", "XX", "--date", "2026-01-01")
     assert code == 2 and "country code" in err
     bad = tmp_path / "s.yaml"
@@ -153,3 +154,73 @@ def test_compliance_classify_explains_only_the_conditions_that_failed(  # type: 
             assert (a < b) if op == "<" else (a >= b), f"{c['vintage']}: false claim {lhs} {op} {rhs}"
         if c["eccn"] == "not 3A090" and c["vintage"] != "2022-10":
             assert any(f"not met: {failed} (" in s for s in c["steps"]), c["steps"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--tflops", "inf", "--bits", "16"),
+        ("--tflops", "nan", "--bits", "16"),
+        ("--tflops", "0", "--bits", "16"),
+        ("--tflops", "-312", "--bits", "16"),
+        ("--tflops", "312", "--bits", "16", "--die-area", "-5"),
+        ("--tflops", "312", "--bits", "16", "--die-area", "0"),
+        ("--tflops", "312", "--bits", "16", "--dram-bw", "nan"),
+        ("--tflops", "312", "--bits", "16", "--io-bw", "-1"),
+    ],
+)
+def test_classify_refuses_figures_that_are_not_finite_and_positive(run_cli, args) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("compliance", "classify", *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "finite positive" in err and "Traceback" not in err
+
+
+def test_every_compliance_answer_shows_its_data_date(run_cli) -> None:  # type: ignore[no-untyped-def]
+    date = load_rules().data_date.isoformat()
+    runs = [
+        ("check", "--chip", "H20", "--to", "CN", "--date", "2026-03-01"),
+        ("matrix", "--date", "2026-03-01", "--chips", "h20", "--regions", "CN"),
+        ("classify", "H100"),
+        ("classify", "--tflops", "312", "--bits", "16", "--date", "2021-01-01"),
+        ("rules",),
+    ]
+    for args in runs:
+        _, text, _ = run_cli("compliance", *args)
+        assert date in text, args
+        _, raw, _ = run_cli("compliance", *args, "--format", "json")
+        assert json.loads(raw)["data_date"] == date, args
+
+
+def test_answers_after_the_data_date_warn_that_they_may_be_stale(run_cli) -> None:  # type: ignore[no-untyped-def]
+    rules = load_rules()
+    later = rules.data_date.replace(year=rules.data_date.year + 1).isoformat()
+    _, raw, _ = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--date", later, "--format", "json")
+    data = json.loads(raw)
+    assert data["stale"] is True and any(rules.data_date.isoformat() in w for w in data["warnings"])
+    _, raw, _ = run_cli(
+        "compliance", "matrix", "--date", later, "--chips", "h20", "--regions", "CN", "--format", "json"
+    )
+    assert json.loads(raw)["warnings"]
+    _, text, _ = run_cli("compliance", "check", "--chip", "H20", "--to", "CN", "--date", later)
+    assert "warning" in text and "stale" in text
+
+
+def test_classify_before_any_3a090_rule_is_answered(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, raw, _ = run_cli("compliance", "classify", "H100", "--date", "2021-01-01", "--format", "json")
+    data = json.loads(raw)
+    assert code == 0 and data["classifications"] == [] and "not classified" in data["warnings"][0]
+
+
+def test_hw_compare_accepts_every_name_hw_show_accepts(run_cli) -> None:  # type: ignore[no-untyped-def]
+    from isthmus.plan.catalog import load_catalog
+
+    cat = load_catalog()
+    system = next(iter(cat.systems.values()))
+    code, _, _ = run_cli("hw", "show", system.key)
+    assert code == 0
+    code, out, err = run_cli("hw", "compare", system.key, system.chip, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["chips"] == [system.chip, system.chip] and system.key in data["names"][0]
+    code, _, err = run_cli("hw", "compare", "no-such-part", system.chip)
+    assert code == 2 and "chip or system" in err

@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import pytest
 
-from isthmus.errors import InputError
 from isthmus.plan.catalog import load_catalog
 from isthmus.plan.policy import Question, Verdict, evaluate, load_rules
 
@@ -25,17 +24,19 @@ class Probe(NamedTuple):
     actor_hq: str
     action: str
     # expected verdict effect: the day before the rule starts, its first day, its last day, the day it ends
-    before: str | None  # None: the date is before any rule (an input error)
+    before: str
     first: str
     last: str | None = None  # only for rules with an end date
     after: str | None = None
     state_funded: bool = False
     entity: str | None = None
+    listed_affiliate: bool = False
 
 
 PROBES: dict[str, Probe] = {
+    # the day before the first AI-chip measure is answered: nothing chip-specific applied yet
     "US-LETTER-A100-H100-2022": Probe(
-        "a100", "CN", "US", "export", None, "licence_required", "licence_required", "licence_required"
+        "a100", "CN", "US", "export", "allowed", "licence_required", "licence_required", "licence_required"
     ),
     "US-3A090-2022-CN": Probe(
         "h100-sxm",
@@ -72,6 +73,32 @@ PROBES: dict[str, Probe] = {
     "CN-STATE-FUNDED-DC-2025": Probe("h20", "CN", "CN", "deploy", "case_by_case", "prohibited", state_funded=True),
     "CN-H200-IMPORT-BLOCK-2026": Probe("h200", "CN", "CN", "deploy", "presumption_of_denial", "prohibited"),
     "TW-ENTITY-LIST-2025": Probe("h20", "DE", "CN", "purchase", "allowed", "licence_required", entity="huawei"),
+    # Affiliates rule: in force 2025-09-29, suspended (reported, not enforced) 2025-11-10 .. 2026-11-09, reimposed
+    "US-AFFILIATES-50PCT-2025": Probe(
+        "a100",
+        "DE",
+        "DE",
+        "export",
+        "allowed",
+        "licence_required",
+        "licence_required",
+        "allowed",
+        listed_affiliate=True,
+    ),
+    "US-AFFILIATES-50PCT-SUSPENDED": Probe(
+        "a100",
+        "DE",
+        "DE",
+        "export",
+        "licence_required",
+        "allowed",
+        "allowed",
+        "licence_required",
+        listed_affiliate=True,
+    ),
+    "US-AFFILIATES-50PCT-2026": Probe(
+        "a100", "DE", "DE", "export", "allowed", "licence_required", listed_affiliate=True
+    ),
 }
 
 
@@ -93,9 +120,7 @@ RULES = load_rules()
 
 
 def _ask(p: Probe, on: dt.date) -> Verdict:
-    if on < RULES.earliest:
-        raise InputError("before any rule")
-    q = Question(p.chip, p.destination, p.actor_hq, p.action, on, p.state_funded, False, p.entity)
+    q = Question(p.chip, p.destination, p.actor_hq, p.action, on, p.state_funded, False, p.entity, p.listed_affiliate)
     return evaluate(CATALOG, RULES, q)
 
 
@@ -103,7 +128,7 @@ def test_every_rule_has_a_probe() -> None:
     assert {r.id for r in RULES.rules} == set(PROBES)
 
 
-def _boundaries() -> list[tuple[str, str, dt.date, str | None, bool]]:
+def _boundaries() -> list[tuple[str, str, dt.date, str, bool]]:
     """(rule id, label, date, expected effect, rule expected among the fired rules), from the data's dates."""
     cases = []
     for rule in RULES.rules:
@@ -120,14 +145,8 @@ def _boundaries() -> list[tuple[str, str, dt.date, str | None, bool]]:
 @pytest.mark.parametrize(
     ("rule_id", "label", "on", "expected", "fires"), _boundaries(), ids=lambda x: x if isinstance(x, str) else str(x)
 )
-def test_verdict_on_each_side_of_rule_dates(
-    rule_id: str, label: str, on: dt.date, expected: str | None, fires: bool
-) -> None:
+def test_verdict_on_each_side_of_rule_dates(rule_id: str, label: str, on: dt.date, expected: str, fires: bool) -> None:
     p = PROBES[rule_id]
-    if expected is None:
-        with pytest.raises(InputError):
-            _ask(p, on)
-        return
     v = _ask(p, on)
     assert v.effect == expected, f"{rule_id} {label} {on}: {[(r.id, r.effect) for r in v.rules]}"
     assert (rule_id in {r.id for r in v.rules}) is fires
@@ -158,3 +177,24 @@ def test_gp10_verdict_depends_on_the_actor(
     if expected == "discouraged":  # the general reading is still reported, marked as superseded
         (general,) = [r for r in v.rules if r.id == "US-GP10-ASCEND-2025"]
         assert general.superseded_by == "US-GP10-ASCEND-2025-PRC-IN-CN"
+
+
+def test_dates_outside_the_data_are_answered_with_their_caveat() -> None:
+    p = PROBES["US-3A090-2022-CN"]
+    early = _ask(p, RULES.earliest - ONE_DAY)
+    assert early.effect == "allowed" and not early.rules and not early.stale
+    assert any(RULES.earliest.isoformat() in w and "no chip-specific" in w for w in early.warnings)
+    late = _ask(p, RULES.data_date + ONE_DAY)
+    assert late.stale and any(RULES.data_date.isoformat() in w and "stale" in w for w in late.warnings)
+    assert late.to_json()["warnings"] and late.to_json()["data_date"] == RULES.data_date.isoformat()
+    assert not _ask(p, RULES.data_date).warnings
+
+
+def test_affiliates_rule_needs_a_listed_affiliate() -> None:
+    rule = next(r for r in RULES.rules if r.id == "US-AFFILIATES-50PCT-2025")
+    p = PROBES[rule.id]
+    plain = _ask(p._replace(listed_affiliate=False), rule.effective_from)
+    assert rule.id not in {r.id for r in plain.rules}
+    later = next(r for r in RULES.rules if r.id == "US-AFFILIATES-50PCT-2026")
+    v = _ask(p, later.effective_from)
+    assert v.confidence == "low" and "nverified" in v.rules[0].note  # the end of the suspension is not settled

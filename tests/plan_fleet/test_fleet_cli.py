@@ -119,3 +119,54 @@ def test_assess_section_has_charts(repo_root: Path, tmp_path: Path) -> None:
     assert "Compliance warnings on planned hardware" in result.html
     assert result.html.count("<svg") == 3  # cost per region, chosen systems, cost of the split
     assert (tmp_path / "plan.json").is_file()
+
+
+def test_sweep_after_a_solve_in_the_same_process_finishes(repo_root: Path) -> None:
+    """A solve starts HiGHS's thread pool in this process; forked workers that inherit it spin forever. Sweep
+    workers must start clean (the per-test timeout turns a regression into a failure, not a hung suite)."""
+    from isthmus.plan.fleet import load_fleet, plan_fleet
+
+    assert plan_fleet(load_fleet(repo_root / "examples/fleet.yaml"), split=False).base.feasible
+    sweep = load_sweep(repo_root / "examples/sweep.yaml")
+    results = run_sweep(type(sweep)(sweep.runs[:2]), workers=2)
+    assert [r.name for r in results] == [r.name for r in sweep.runs[:2]] and all(r.feasible for r in results)
+
+
+class _FakeRay:
+    """Stands in for the ray module: `init` behaves as Ray does when no cluster is reachable."""
+
+    def __init__(self) -> None:
+        self.inits: list[object] = []
+
+    def init(self, address: object = None, **_: object) -> None:
+        self.inits.append(address)
+        raise ConnectionError("Could not find any running Ray instance")
+
+
+def test_ray_without_a_cluster_says_how_to_start_one(
+    run_cli: Any, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)  # type: ignore[arg-type]
+    code, out, err = run_cli("plan", "--sweep", str(repo_root / "examples/sweep.yaml"), "--ray", "--format", "json")
+    assert code == 2 and out == "" and "ray start --head" in err and "--ray local" in err
+    assert fake.inits == ["auto"]
+
+
+def test_ray_address_where_nothing_listens_fails_fast(
+    run_cli: Any, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+    import sys
+
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)  # type: ignore[arg-type]
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = run_cli("plan", "--sweep", str(repo_root / "examples/sweep.yaml"), "--ray", f"127.0.0.1:{port}")
+    assert code == 2 and "nothing answers" in err and fake.inits == []  # never handed to Ray's slow retries
+    code, _, err = run_cli("plan", "--sweep", str(repo_root / "examples/sweep.yaml"), "--ray", "nohost")
+    assert code == 2 and "HOST:PORT" in err

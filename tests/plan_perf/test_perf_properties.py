@@ -103,7 +103,7 @@ def test_precision_effects_and_missing_fp8() -> None:
     m = get_model("llama3-70b")
     lay = ServeLayout(4, 1)
     per_device = {p: weight_bytes_per_device(serve_setup(m, "atlas-800t-a2", p), lay) for p in ("bf16", "int8", "w4a8")}
-    assert per_device["w4a8"] == per_device["int8"] / 2 == per_device["bf16"] / 4
+    assert per_device["w4a8"] == per_device["int8"] == per_device["bf16"] / 2  # dense: W4A8 quantises experts only
     bf16 = estimate_serve(m, "atlas-800t-a2", 8, prompt_len=2048, output_len=512)
     w8a8 = estimate_serve(m, "atlas-800t-a2", 8, precision="int8", prompt_len=2048, output_len=512)
     assert w8a8.tokens_per_s > bf16.tokens_per_s  # INT8 GEMMs at twice the peak, half the weight bytes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -38,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "estimate": ("estimate", "Estimate LLM training and serving performance on NVIDIA and Ascend systems."),
     "plan": ("plan", "Plan a fleet: what to run where, at what cost, under which rules."),
+    "monitor": ("monitor", "Accelerator telemetry in one schema for NVIDIA and Ascend; Prometheus exporter."),
 }
 
 
@@ -54,6 +56,11 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"isthmus.cli.{module_name}")
         attr = "rules" if cmd_name == "rules" else "command"
         command: click.Command = getattr(module, attr)
+        if not any(p.name == "traceback" for p in command.params):
+            # `isthmus scan --traceback ...` works like `isthmus --traceback scan ...` (main() reads the flag)
+            command.params.append(
+                click.Option(["--traceback"], is_flag=True, hidden=True, expose_value=False, is_eager=True)
+            )
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -76,22 +83,41 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.obj["traceback"] = traceback
 
 
+def _one_line(message: str, limit: int = 600) -> str:
+    """Messages that wrap inside (a library's multi-line text) become one line, cut at `limit` characters."""
+    flat = " ".join(message.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _own_args(args: list[str]) -> list[str]:
+    """The arguments that are ours: for `isthmus run`, those after the script (or `-m MODULE`) are the program's."""
+    if "run" not in args:
+        return args
+    for i, a in enumerate(args):
+        if a.endswith(".py") or (a == "-m" and i > 0):
+            return args[: i + (2 if a == "-m" else 1)]
+    return args
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into a one-line message and an exit code."""
     args = sys.argv[1:] if argv is None else argv
-    show_tb = "--traceback" in args
+    show_tb = "--traceback" in _own_args(args)
     try:
         code: Any = cli.main(args=args, prog_name="isthmus", standalone_mode=False)
     except IsthmusError as e:
-        if show_tb:
-            raise
-        click.echo(f"isthmus: error: {e}", err=True)
+        if show_tb:  # the stack, then the same exit code as without --traceback
+            traceback.print_exc()
+        click.echo(f"isthmus: error: {_one_line(str(e))}", err=True)
         sys.exit(int(e.exit_code))
     except click.exceptions.Abort:
         click.echo("isthmus: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.ClickException as e:
-        e.show()
+        ctx = getattr(e, "ctx", None)
+        usage = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        message = " ".join(e.format_message().split())  # one line, whatever click wrapped
+        click.echo(f"isthmus: error: {message}{usage}", err=True)
         sys.exit(int(ExitCode.USAGE) if e.exit_code == 2 else e.exit_code)
     except KeyboardInterrupt:
         click.echo("isthmus: interrupted", err=True)
@@ -100,9 +126,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except Exception as e:  # a bug: say so, briefly, unless asked for the stack
         if show_tb:
-            raise
+            traceback.print_exc()
+            sys.exit(int(ExitCode.INTERNAL))
         click.echo(
-            f"isthmus: internal error: {type(e).__name__}: {e} (rerun with --traceback and report it)",
+            f"isthmus: internal error: {type(e).__name__}: {_one_line(str(e))} (rerun with --traceback and report it)",
             err=True,
         )
         sys.exit(int(ExitCode.INTERNAL))

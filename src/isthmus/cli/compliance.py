@@ -1,11 +1,13 @@
 """`isthmus compliance check|matrix|classify|rules`: export-control verdicts from dated rule data.
 
-Not legal advice: every output carries the rule data's date and says so.
+Not legal advice: every output carries the rule data's date and says so, and answers for a date after it carry a
+staleness warning. No date is refused: dates before the first AI-chip measure are answered with a caveat.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +31,24 @@ def _date(value: str | None) -> dt.date:
 
 def _actor(pairs: tuple[str, ...]) -> dict[str, Any]:
     """Parse --actor hq=DE --actor state_funded=yes ... (also comma-separated in one option)."""
-    out: dict[str, Any] = {"hq": "US", "state_funded": False, "us_person": False, "entity": None}
+    out: dict[str, Any] = {
+        "hq": "US",
+        "state_funded": False,
+        "us_person": False,
+        "entity": None,
+        "listed_affiliate": False,
+    }
     truthy = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
     for item in (p for pair in pairs for p in pair.split(",") if p.strip()):
         key, sep, value = item.partition("=")
         key, value = key.strip().lower().replace("-", "_"), value.strip()
+        key = "listed_affiliate" if key == "affiliate" else key
         if not sep or key not in out:
             raise InputError(
-                f"bad --actor {item!r}", hint="use hq=CC, state_funded=yes|no, us_person=yes|no, entity=NAME"
+                f"bad --actor {item!r}",
+                hint="use hq=CC, state_funded=yes|no, us_person=yes|no, entity=NAME, listed_affiliate=yes|no",
             )
-        if key in ("state_funded", "us_person"):
+        if key in ("state_funded", "us_person", "listed_affiliate"):
             if value.lower() not in truthy:
                 raise InputError(f"bad --actor {item!r}", hint=f"{key} takes yes or no")
             out[key] = truthy[value.lower()]
@@ -60,7 +70,8 @@ actor_option = click.option(
     multiple=True,
     metavar="KEY=VALUE",
     help="Actor attributes: hq=CC (headquarters / ultimate parent), state_funded=yes, "
-    "us_person=yes, entity=huawei. Default hq=US.",
+    "us_person=yes, entity=huawei, listed_affiliate=yes (>= 50 % owned by Entity List / MEU / certain SDN "
+    "parties: the Affiliates rule). Default hq=US.",
 )
 
 
@@ -107,6 +118,7 @@ def check_cmd(
         state_funded=a["state_funded"],
         us_person=a["us_person"],
         entity=a["entity"],
+        listed_affiliate=a["listed_affiliate"],
         scenarios=scenarios,
     )
     if fmt == "json":
@@ -143,6 +155,8 @@ def _print_verdict(v: Any) -> None:
             console.print(f"      note: {escape(r.note)}")
     for reason in v.reasons:
         console.print(f"  confidence: {escape(reason)}")
+    for w in v.warnings:
+        console.print(f"  [yellow]warning[/]: {escape(w)}")
     console.print(f"Rule data as of {v.data_date.isoformat()}. {v.notice}")
 
 
@@ -180,6 +194,9 @@ def matrix_cmd(
         action=action,
         state_funded=a["state_funded"],
         scenarios=scenarios,
+        us_person=a["us_person"],
+        entity=a["entity"],
+        listed_affiliate=a["listed_affiliate"],
     )
     first = grid[0][0]
     if fmt == "json":
@@ -204,6 +221,7 @@ def matrix_cmd(
                     }
                     for row in grid
                 ],
+                "warnings": list(first.warnings),
                 "data_date": first.data_date.isoformat(),
                 "notice": first.notice,
             }
@@ -237,6 +255,8 @@ def matrix_cmd(
         "of denial, PROH prohibited; ? = low confidence (press reports only). Reasons: isthmus compliance "
         "check --chip C --to R --date D"
     )
+    for w in first.warnings:
+        console.print(f"[yellow]warning[/]: {w}")
     console.print(f"Rule data as of {first.data_date.isoformat()}. {first.notice}")
     return 0
 
@@ -268,15 +288,21 @@ def classify_cmd(
 ) -> int:
     """TPP, performance density and the ECCN 3A090 class, with the arithmetic shown."""
     from isthmus.plan import tpp
+    from isthmus.plan.policy import date_warnings, load_rules
 
     if chip and tflops:
         raise click.UsageError("give a CHIP or --tflops/--bits figures, not both")
+    _check_figures(tflops, die_area, io_bw, dram_bw)
+    rules = load_rules()
     vintages = tpp.VINTAGES
-    if date_:
-        v = tpp.vintage_on(_date(date_))
+    on = _date(date_) if date_ else None
+    warnings = date_warnings(on, rules) if on else ()
+    if on is not None:
+        v = tpp.vintage_on(on)
+        vintages = (v,) if v else ()
         if v is None:
-            raise InputError(f"no 3A090 rule was in force on {date_}", hint="the first vintage starts 2022-10-07")
-        vintages = (v,)
+            first = tpp.VINTAGES[0].effective_from.isoformat()
+            warnings = (f"no 3A090 rule was in force on {on.isoformat()} (the first starts {first}): not classified",)
     if chip:
         from isthmus.plan.catalog import load_catalog
 
@@ -302,6 +328,9 @@ def classify_cmd(
         echo_json(
             {
                 "part": label,
+                "on": on.isoformat() if on else None,
+                "warnings": list(warnings),
+                "data_date": rules.data_date.isoformat(),
                 "classifications": [
                     {
                         "vintage": r.vintage.key,
@@ -330,10 +359,25 @@ def classify_cmd(
         )
         for step in r.steps[1:-1]:
             console.print(f"  {escape(step)}")
+    for w in warnings:
+        console.print(f"[yellow]warning[/]: {escape(w)}")
     console.print(
-        "\nTPP = 2 x MacTOPS x bit length = dense TOPS x bits (88 FR 73458); PD = TPP / die area. Not legal advice."
+        "\nTPP = 2 x MacTOPS x bit length = dense TOPS x bits (88 FR 73458); PD = TPP / die area. "
+        f"Rule data as of {rules.data_date.isoformat()}. Not legal advice."
     )
     return 0
+
+
+def _check_figures(
+    tflops: tuple[float, ...], die_area: float | None, io_bw: float | None, dram_bw: float | None
+) -> None:
+    """Every figure must be a finite, positive number (a zero, negative or NaN rate would classify as 'not 3A090')."""
+    named = [("--tflops", t) for t in tflops] + [
+        (opt, v) for opt, v in (("--die-area", die_area), ("--io-bw", io_bw), ("--dram-bw", dram_bw)) if v is not None
+    ]
+    for opt, value in named:
+        if not math.isfinite(value) or value <= 0:
+            raise InputError(f"{opt} {value}: not a finite positive number", hint=f"give {opt} as a number > 0")
 
 
 @command.command("rules", epilog="Example: isthmus compliance rules --jurisdiction CN")

@@ -24,6 +24,8 @@ from isthmus.errors import ExitCode, InputError, IsthmusError
               show_default=True, help="With --numerics: autocast dtype of matmul-class results (auto: the "
               "target's default, float16 on Ascend; float32: no autocast).")  # fmt: skip
 @click.option("--train", is_flag=True, help="Run forward, backward and an AdamW step (default: forward only).")
+@click.option("--fail-unverified", is_flag=True, help="Exit 1 when some operator is unverified (ambiguous registry "
+              "evidence), as for a fallback.")  # fmt: skip
 @click.option("--steps", type=click.IntRange(1, 10_000), default=1, show_default=True, help="Steps to run.")
 @click.option("--input-shape", callback=parse_shape, help="Input shape, e.g. 1,128 (token ids for language models).")
 @click.option(
@@ -35,7 +37,8 @@ from isthmus.errors import ExitCode, InputError, IsthmusError
 @format_option
 def command(
     model: str, target: str, torch_npu_version: str | None, strict: bool, numerics: bool, compute_dtype: str,
-    train: bool, steps: int, input_shape: tuple[int, ...] | None, report: Path | None, fmt: str,
+    train: bool, fail_unverified: bool, steps: int, input_shape: tuple[int, ...] | None, report: Path | None,
+    fmt: str,
 ) -> int:  # fmt: skip
     """Run MODEL for real on the CPU under TARGET's operator registry and dtype rules, and list every operator
     and dtype that would fail, fall back to the host or be slow there, with module path, source line, count
@@ -43,7 +46,8 @@ def command(
 
     MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
     torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
-    load files you trust. Exit code 1 when something would fail or fall back, or the model crashed while it ran;
+    load files you trust. Exit code 1 when something would fail or fall back, or the model crashed while it ran
+    (with --fail-unverified also when an operator's registry evidence is ambiguous);
     2 for bad input (unknown target, a MODEL that cannot be found, imported or built; --report still gets the
     crash when the factory raised).
     """
@@ -78,4 +82,5 @@ def command(
         click.echo(format_report(rep))
     if err is not None and not isinstance(err, IsthmusError):
         click.echo(f"isthmus: {model} raised {type(err).__name__} during the emulated run: {err}", err=True)
-    return int(ExitCode.FINDINGS) if rep.problems or rep.crash else int(ExitCode.OK)
+    failed = rep.problems or rep.crash or (fail_unverified and rep.unverified)
+    return int(ExitCode.FINDINGS) if failed else int(ExitCode.OK)

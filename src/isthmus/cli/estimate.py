@@ -1,4 +1,4 @@
-"""`isthmus estimate train|serve|models|calibration`: the performance model on the command line.
+"""`isthmus estimate train|serve|backtest|models|calibration`: the performance model on the command line.
 
 Exit code 0 when the estimate is feasible, 1 when it is not (out of memory, latency target missed), 2 on bad input.
 """
@@ -32,19 +32,6 @@ def _gib(x: float) -> str:
     return f"{x:,.1f} GiB"
 
 
-def _breakdown_rows(bd: Any) -> list[tuple[str, str]]:
-    total = bd.total_s or 1.0
-    return [
-        (name, f"{v * 1e3:,.2f} ms ({v / total:.0%})")
-        for name, v in (
-            ("compute-bound", bd.compute_s),
-            ("memory-bound", bd.memory_s),
-            ("communication (exposed)", bd.comm_s),
-            ("pipeline bubble", bd.bubble_s),
-        )
-    ] + [("communication (all)", f"{bd.comm_total_s * 1e3:,.2f} ms")]
-
-
 def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> None:
     from rich.table import Table
 
@@ -59,14 +46,77 @@ def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> No
         con.print(f"[red]infeasible:[/red] {reason}")
 
 
+_METRICS = {
+    "tokens_per_s": ("tokens/s (all devices)", "{:,.0f}"),
+    "tokens_per_s_per_device": ("tokens/s per device", "{:,.1f}"),
+    "tflops_per_device": ("model TFLOPS per device", "{:,.0f}"),
+    "mfu": ("MFU", "{:.1%}"),
+    "step_time_s": ("step time", "{:,.3f} s"),
+    "tpot_ms": ("TPOT", "{:,.1f} ms"),
+    "ttft_ms": ("TTFT", "{:,.0f} ms"),
+    "batch": ("sequences in flight", "{:,.0f}"),
+    "forward_ms": ("prefill forward", "{:,.1f} ms"),
+}
+
+
+def _answer_rows(a: Any) -> list[tuple[str, str]]:
+    rows = [(_METRICS[k][0], _METRICS[k][1].format(v)) for k, v in a.metrics.items() if k in _METRICS]
+    rows.append(("software stack", a.stack))
+    if a.band is not None:
+        rows.append(("error band (held-out)", f"{a.band[0]:+.0%} .. {a.band[1]:+.0%}"))
+    rows += [("assumes", note) for note in a.assumptions]
+    detail = a.detail
+    if "prefill_devices" in detail:
+        rows.append(("pools", f"{detail['prefill_devices']} prefill + {detail['decode_devices']} decode devices"))
+        rows.append(("limited by", f"{detail['limited_by']} (KV transfer {detail['kv_transfer_ms']:.1f} ms/request)"))
+        detail = detail["decode"]
+    lay = detail.get("layout")
+    if lay is not None:
+        rows.append(("layout", lay["text"] if isinstance(lay, dict) else str(lay)))
+    if "limited_by" in detail:
+        rows.append(("batch limited by", str(detail["limited_by"])))
+    if "memory_gib" in detail:
+        rows.append(("memory / device", f"{_gib(detail['memory_gib'])} of {_gib(detail['capacity_gib'])} usable"))
+    if "breakdown" in detail:
+        bd = detail["breakdown"]
+        total = bd["total_s"] or 1.0
+        rows.append(("bound", str(bd["bound"])))
+        for key, name in (
+            ("compute_s", "compute-bound"),
+            ("memory_s", "memory-bound"),
+            ("comm_exposed_s", "communication (exposed)"),
+            ("bubble_s", "pipeline bubble"),
+        ):
+            rows.append((name, f"{bd[key] * 1e3:,.2f} ms ({bd[key] / total:.0%})"))
+    return rows
+
+
+def _emit(a: Any, title: str, fmt: str) -> int:
+    if fmt == "json":
+        echo_json(a.to_json())
+    else:
+        _print(title, _answer_rows(a), a.feasible, a.reason)
+    return 0 if a.feasible else 1
+
+
+_STACK_HELP = (
+    "Software stack whose fitted efficiencies apply: cuda, cann (vendor defaults), megatron, trtllm, sglang, vllm, "
+    "deepseek, eager, compiled; mindspeed, mindformers, mindie, cm-infer, sglang (Ascend) [the vendor's default]."
+)
+_PREC_HELP = "bf16, fp16, fp8, mxfp8, int8/w8a8, w4a8, nvfp4, mxfp4, nvfp4-moe, mxfp4-moe."
+
+
 @command.command("train", epilog=_TRAIN_EXAMPLE)
 @click.argument("model")
 @click.argument("system")
 @click.argument("devices", type=click.IntRange(min=1))
-@click.option("--precision", default="bf16", show_default=True, help="bf16, fp16, fp8 (matmuls).")
+@click.option("--precision", default="bf16", show_default=True, help=_PREC_HELP)
 @click.option("--seq-len", default=4096, show_default=True, type=click.IntRange(min=1))
 @click.option("--global-batch-tokens", type=click.IntRange(min=1), help="Tokens per step [max(4 Mi, devices x seq)].")
-@click.option("--stack", help="Efficiency set: cuda, cann, ideal [from the chip's vendor].")
+@click.option("--layout", help="Fix parts of the layout: tp=8,pp=16,dp=64,cp=1,ep=1,mb=1,zero=1 [searched].")
+@click.option("--cp", type=click.IntRange(min=1), help="Context-parallel ranks per sequence (same as cp= in --layout).")
+@click.option("--lora", is_flag=True, help="LoRA fine-tuning: frozen base weights, adapters only.")
+@click.option("--stack", help=_STACK_HELP)
 @format_option
 def train_cmd(
     model: str,
@@ -75,52 +125,61 @@ def train_cmd(
     precision: str,
     seq_len: int,
     global_batch_tokens: int | None,
+    layout: str | None,
+    cp: int | None,
+    lora: bool,
     stack: str | None,
     fmt: str,
 ) -> int:
-    """Step time, tokens/s and MFU of the best layout (TP x PP x DP x EP, micro-batch, recompute, ZeRO)."""
-    from isthmus.plan.perfmodel import estimate_train, get_model
+    """Step time, tokens/s and MFU of the best layout (TP x CP x PP x DP x EP, micro-batch, recompute, ZeRO)."""
+    from isthmus.plan.perfmodel.ask import Question, answer, parse_layout
 
-    spec = get_model(model)
-    est = estimate_train(
-        spec,
+    fixed = parse_layout(layout or "", training=True)
+    if cp is not None:
+        fixed["cp"] = cp
+    q = Question(
+        "train",
+        model,
         system,
         devices,
-        precision=precision,
+        precision,
+        stack,
+        fixed,
         seq_len=seq_len,
         global_batch_tokens=global_batch_tokens,
-        stack=stack,
+        lora=lora,
     )
-    if fmt == "json":
-        echo_json({"model": spec.summary(), "system": system, **est.to_json()})
-    else:
-        rows = [
-            ("layout", str(est.layout)),
-            ("tokens/s", f"{est.tokens_per_s:,.0f}"),
-            ("step time", f"{est.step_time_s:,.3f} s"),
-            ("MFU", f"{est.mfu:.1%}"),
-            ("TFLOPS / device", f"{est.tflops_per_device:,.0f}"),
-            ("memory / device", f"{_gib(est.memory_gib)} of {_gib(est.capacity_gib)} usable"),
-            ("bound", est.bound),
-            *_breakdown_rows(est.breakdown),
-        ]
-        _print(
-            f"train {spec.name} on {devices} x {system} ({precision}, seq {seq_len})", rows, est.feasible, est.reason
-        )
-    return 0 if est.feasible else 1
+    return _emit(answer(q), f"train {model} on {devices} x {system} ({precision}, seq {seq_len})", fmt)
 
 
 @command.command("serve", epilog=_SERVE_EXAMPLE)
 @click.argument("model")
 @click.argument("system")
 @click.argument("devices", type=click.IntRange(min=1))
-@click.option("--precision", default="bf16", show_default=True, help="bf16, fp16, fp8, int8 (W8A8), w4a8.")
+@click.option("--precision", default="bf16", show_default=True, help=_PREC_HELP)
 @click.option("--prompt-len", required=True, type=click.IntRange(min=1), help="Mean prompt tokens.")
-@click.option("--output-len", required=True, type=click.IntRange(min=1), help="Mean generated tokens.")
+@click.option("--output-len", type=click.IntRange(min=1), help="Mean generated tokens (not with --phase prefill).")
 @click.option("--tpot-ms", type=click.FloatRange(min=0, min_open=True), help="Time-per-output-token target.")
 @click.option("--ttft-ms", type=click.FloatRange(min=0, min_open=True), help="Time-to-first-token target.")
-@click.option("--kv-dtype", help="KV-cache dtype: bf16, fp8, int8 [from the precision].")
-@click.option("--stack", help="Efficiency set: cuda, cann, ideal [from the chip's vendor].")
+@click.option(
+    "--phase",
+    type=click.Choice(["mixed", "prefill", "decode", "both"]),
+    default="mixed",
+    show_default=True,
+    help="mixed: one pool, continuous batching; prefill / decode: one disaggregated pool; both: prefill and "
+    "decode pools with the KV transfer between them.",
+)
+@click.option("--batch", "--concurrency", "concurrency", type=click.IntRange(min=1), help="Fixed sequences in flight.")
+@click.option("--max-concurrency", type=click.IntRange(min=1), help="Cap on sequences in flight [memory limit].")
+@click.option("--layout", help="Instance shape: tp=4,dp=8 (dp = data-parallel attention) [searched].")
+@click.option("--prefill-layout", help="With --phase both: the prefill instance shape.")
+@click.option("--prefill-devices", type=click.IntRange(min=1), help="With --phase both: devices in the prefill pool.")
+@click.option("--tokens-per-device", type=click.FloatRange(min=1), help="Prefill forward size [16,384].")
+@click.option("--spec-decode", help="Speculative decoding mtp:K:ACCEPT (ACCEPT < 1: rate per draft; >= 1: length).")
+@click.option("--eplb", type=click.FloatRange(min=1), default=1.0, show_default=True, help="Expert load max/mean.")
+@click.option("--prefix-hit", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True)
+@click.option("--kv-dtype", help="KV-cache dtype: bf16, fp8, int8, fp4 [from the precision].")
+@click.option("--stack", help=_STACK_HELP)
 @format_option
 def serve_cmd(
     model: str,
@@ -128,52 +187,123 @@ def serve_cmd(
     devices: int,
     precision: str,
     prompt_len: int,
-    output_len: int,
+    output_len: int | None,
     tpot_ms: float | None,
     ttft_ms: float | None,
+    phase: str,
+    concurrency: int | None,
+    max_concurrency: int | None,
+    layout: str | None,
+    prefill_layout: str | None,
+    prefill_devices: int | None,
+    tokens_per_device: float | None,
+    spec_decode: str | None,
+    eplb: float,
+    prefix_hit: float,
     kv_dtype: str | None,
     stack: str | None,
     fmt: str,
 ) -> int:
-    """Maximum output tokens/s within the latency targets (instance shape and batch searched)."""
-    from isthmus.plan.perfmodel import estimate_serve, get_model
+    """Output tokens/s (prefill: prompt tokens/s) within the latency targets; shape and batch searched unless fixed."""
+    from isthmus.errors import InputError
+    from isthmus.plan.perfmodel.ask import Question, answer, parse_layout, parse_spec
 
-    spec = get_model(model)
-    est = estimate_serve(
-        spec,
+    if output_len is None and phase != "prefill":
+        raise InputError("--output-len is required", hint="give the mean generated tokens, or use --phase prefill")
+    q = Question(
+        "serve",
+        model,
         system,
         devices,
-        precision=precision,
+        precision,
+        stack,
+        parse_layout(layout or "", training=False),
+        phase=phase,
         prompt_len=prompt_len,
-        output_len=output_len,
+        output_len=output_len or 1,
         tpot_ms=tpot_ms,
         ttft_ms=ttft_ms,
-        stack=stack,
+        concurrency=concurrency,
+        max_concurrency=max_concurrency,
+        spec=parse_spec(spec_decode) if spec_decode else None,
+        eplb=eplb,
+        prefix_hit=prefix_hit,
         kv_dtype=kv_dtype,
+        tokens_per_device=tokens_per_device,
+        prefill_devices=prefill_devices,
+        prefill_layout=parse_layout(prefill_layout or "", training=False),
     )
+    lengths = f"{prompt_len}" + (f"->{output_len}" if output_len else "")
+    title = f"serve {model} on {devices} x {system} ({precision}, {lengths}, {phase})"
+    return _emit(answer(q), title, fmt)
+
+
+@command.command("backtest", epilog="Example: isthmus estimate backtest --split held-out")
+@click.option("--split", type=click.Choice(["all", "fit", "held-out"]), default="all", show_default=True)
+@format_option
+def backtest_cmd(split: str, fmt: str) -> int:
+    """Every published record of the ledger: prediction, error, assumptions; medians in and out of sample."""
+    from isthmus.plan.perfmodel.ledger import backtest, summary
+
+    rows = backtest()
+    summ = summary(rows)
+    shown = [r for r in rows if split == "all" or r.record.split == split]
     if fmt == "json":
-        echo_json({"model": spec.summary(), "system": system, **est.to_json()})
-    else:
-        rows = [
-            ("instance", f"{est.layout} x {est.instances}"),
-            ("output tokens/s", f"{est.tokens_per_s:,.0f}"),
-            ("per device", f"{est.tokens_per_s / devices:,.0f}"),
-            ("TPOT", f"{est.tpot_ms:,.1f} ms"),
-            ("TTFT", f"{est.ttft_ms:,.0f} ms"),
-            ("sequences in flight", f"{est.batch:,}"),
-            ("batch limited by", est.limited_by),
-            ("weights / device", _gib(est.weights_gib_per_device)),
-            ("KV cache / device", f"{_gib(est.kv_gib_per_device)} (usable {_gib(est.capacity_gib)})"),
-            ("bound", est.bound),
-            *_breakdown_rows(est.breakdown),
-        ]
-        _print(
-            f"serve {spec.name} on {devices} x {system} ({precision}, {prompt_len}->{output_len})",
-            rows,
-            est.feasible,
-            est.reason,
+        echo_json(
+            {
+                "summary": summ,
+                "records": [
+                    {
+                        "id": r.record.id,
+                        "vendor": r.record.vendor,
+                        "stack": r.record.stack,
+                        "phase": r.record.phase,
+                        "split": r.record.split,
+                        "metric": r.record.metric,
+                        "measured": r.record.measured,
+                        "estimate": r.estimate,
+                        "error": r.error,
+                        "unit": r.record.unit,
+                        "source": r.record.source,
+                        "assumptions": list(r.assumptions) + ([r.record.notes] if r.record.notes else []),
+                        "missing": list(r.record.missing),
+                    }
+                    for r in shown
+                ],
+            }
         )
-    return 0 if est.feasible else 1
+        return 0
+    from rich.table import Table
+
+    t = Table("record", "vendor", "stack", "phase", "split", "measured", "estimate", "error", "unit")
+    for r in shown:
+        est = "-" if r.estimate is None else f"{r.estimate:,.0f}"
+        err = "missing: " + "; ".join(r.record.missing) if r.error is None else f"{r.error:+.1%}"
+        t.add_row(
+            r.record.id,
+            r.record.vendor,
+            r.record.stack,
+            r.record.phase,
+            r.record.split,
+            f"{r.record.measured:,.0f}",
+            est,
+            err,
+            r.record.unit,
+        )
+    con = stdout_console()
+    con.print(t)
+    con.print("[bold]assumed[/bold] (what each record does not state; the model's own defaults are in --format json)")
+    for r in shown:
+        con.print(f"  {r.record.id}: {r.record.notes}", markup=False, emoji=False)
+    for sp in ("fit", "held-out"):
+        parts = [
+            f"{k.replace(':', '=')}: {v['median_abs']:.1%} (n {v['n']}, signed {v['median']:+.1%})"
+            for k, v in summ[sp].items()
+            if v["n"]
+        ]
+        con.print(f"{sp} median |error|  " + "; ".join(parts), markup=False, emoji=False)
+    con.print(f"expressible: {summ['expressible']} of {summ['records']} ({summ['expressible_share']:.0%})")
+    return 0
 
 
 @command.command("models", epilog="Example: isthmus estimate models --format json")
@@ -197,32 +327,5 @@ def models_cmd(fmt: str) -> int:
     return 0
 
 
-@command.command("calibration", epilog="Example: isthmus estimate calibration")
-@format_option
-def calibration_cmd(fmt: str) -> int:
-    """Every published measurement the model is fitted on: measured, estimate, error (1 if any is over 25 %)."""
-    from isthmus.plan.perfmodel.calibration import table
-
-    rows = table()
-    if fmt == "json":
-        echo_json(
-            [
-                {
-                    "id": r.id,
-                    "stack": r.stack,
-                    "measured": r.measured,
-                    "estimate": r.estimate,
-                    "error": r.error,
-                    "unit": r.unit,
-                }
-                for r in rows
-            ]
-        )
-    else:
-        from rich.table import Table
-
-        t = Table("record", "stack", "measured", "estimate", "error", "unit")
-        for r in rows:
-            t.add_row(r.id, r.stack, f"{r.measured:,.1f}", f"{r.estimate:,.1f}", f"{r.error:+.1%}", r.unit)
-        stdout_console().print(t)
-    return 0 if all(abs(r.error) <= 0.25 for r in rows) else 1
+# the ledger back-test supersedes the eight-record calibration table; the old name stays as an alias
+command.add_command(backtest_cmd, "calibration")

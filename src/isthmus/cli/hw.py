@@ -25,6 +25,8 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("Rent", "rent_usd_per_hour", "USD/h"),
 )
 
+_SYSTEM_PER_CHIP = ("scaleup_bw_gbs", "scaleout_bw_gbs")  # system figures that are per chip (compare uses them)
+
 
 def _num(v: float | None) -> str:
     if v is None:
@@ -171,20 +173,27 @@ def show(name: str, fmt: str) -> int:
 @click.argument("names", nargs=-1, required=True)
 @format_option
 def compare(names: tuple[str, ...], fmt: str) -> int:
-    """Compare chips side by side; ratios are relative to the first chip."""
+    """Compare chips side by side; ratios are relative to the first. A system (any name `hw show` accepts) is
+    compared through the chip it is built from, per chip."""
     from rich.markup import escape
     from rich.table import Table
 
-    from isthmus.plan.catalog import load_catalog
+    from isthmus.plan.catalog import Chip, load_catalog
 
     if len(names) < 2:
-        raise click.UsageError("give at least two chips to compare")
+        raise click.UsageError("give at least two chips or systems to compare")
     cat = load_catalog()
-    chips = [cat.chip(n) for n in names]
-    base = chips[0]
+    items = [cat.chip_or_system(n) for n in names]
+    chips = [item if isinstance(item, Chip) else cat.chip(item.chip) for item in items]
+    labels = [item.key if isinstance(item, Chip) else f"{item.key} (per {item.chip})" for item in items]
     rows: list[dict[str, Any]] = []
     for label, field, unit in _COLUMNS:
-        values = [c.value(field) for c in chips]
+        # a system's own per-chip bandwidths replace its chip's; every other figure is the chip's
+        holders = [
+            item if field in _SYSTEM_PER_CHIP and not isinstance(item, Chip) and item.value(field) is not None else c
+            for item, c in zip(items, chips, strict=True)
+        ]
+        values = [h.value(field) for h in holders]
         b = values[0]
         ratios = [None if (v is None or not b) else v / b for v in values]
         rows.append(
@@ -194,16 +203,18 @@ def compare(names: tuple[str, ...], fmt: str) -> int:
                 "unit": unit,
                 "values": values,
                 "ratios": ratios,
-                "kinds": [c.figure(field).kind if v is not None else None for c, v in zip(chips, values, strict=True)],
+                "kinds": [
+                    h.figure(field).kind if v is not None else None for h, v in zip(holders, values, strict=True)
+                ],
             }
         )
     if fmt == "json":
-        echo_json({"chips": [c.key for c in chips], "baseline": base.key, "rows": rows})
+        echo_json({"chips": [c.key for c in chips], "names": labels, "baseline": labels[0], "rows": rows})
         return 0
-    table = Table(title=f"Side by side (ratio = value / {base.key}; dense figures, catalogue defaults)")
+    table = Table(title=f"Side by side (ratio = value / {labels[0]}; dense figures, catalogue defaults)")
     table.add_column("figure")
-    for c in chips:
-        table.add_column(c.key, justify="right")
+    for label in labels:
+        table.add_column(escape(label), justify="right")
     for r in rows:
         cells = []
         for i, (v, ratio, kind) in enumerate(zip(r["values"], r["ratios"], r["kinds"], strict=True)):

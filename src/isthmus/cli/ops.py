@@ -21,19 +21,25 @@ _DTYPES = ("float32", "float16", "bfloat16", "float64")
 @click.option("--input-shape", callback=parse_shape, help="Input shape, e.g. 1,128 (token ids for language models).")
 @click.option("--dtype", type=click.Choice(_DTYPES), help="Cast the model and float inputs to this dtype.")
 @click.option("--train", is_flag=True, help="Also capture backward and an AdamW optimizer step.")
-@click.option("--problems-only", is_flag=True, help="Show only operators that fall back or fail somewhere.")
+@click.option(
+    "--problems-only", is_flag=True, help="Show only operators that fall back, fail or are unverified somewhere."
+)
+@click.option("--fail-unverified", is_flag=True, help="Exit 1 when some operator is unverified (ambiguous registry "
+              "evidence), as for a fallback.")  # fmt: skip
 @click.option("--list-targets", is_flag=True, help="List the targets and their registries, then exit.")
 @format_option
 def command(
     model: str | None, targets: tuple[str, ...], torch_npu_version: str | None, input_shape: tuple[int, ...] | None,
-    dtype: str | None, train: bool, problems_only: bool, list_targets: bool, fmt: str,
+    dtype: str | None, train: bool, problems_only: bool, fail_unverified: bool, list_targets: bool, fmt: str,
 ) -> int:  # fmt: skip
     """List the aten operators MODEL executes (captured on meta tensors: no weights, no memory) and whether
     each runs natively, decomposed, through a CPU fallback, or not at all on each target.
 
     MODEL is path/file.py:factory, package.module:factory, a Hugging Face directory with config.json, or a
     torch.export .pt2 file. MODEL runs as code: a .pt2 file can run code when loaded, like a .py factory, so only
-    load files you trust. Exit code 1 when any target has fallbacks, failures or dtype problems.
+    load files you trust. Exit code 1 when any target has fallbacks, failures or dtype problems (or, with
+    --fail-unverified, operators whose registry evidence is ambiguous: listed only as their out= variant or only
+    by older torch_npu releases).
     """
     from isthmus.ops.registry import npu_versions
     from isthmus.ops.targets import get_target
@@ -67,4 +73,5 @@ def command(
         echo_json(inv.to_json())
     else:
         render_text(inv, stdout_console(), problems_only)
-    return int(ExitCode.FINDINGS if inv.has_problems else ExitCode.OK)
+    failed = inv.has_problems or (fail_unverified and inv.has_unverified)
+    return int(ExitCode.FINDINGS if failed else ExitCode.OK)

@@ -54,7 +54,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="pyproject.toml to read [tool.isthmus.scan] from (default: the nearest one).",
 )
-@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
 def command(
     paths: tuple[Path, ...],
     target: str | None,
@@ -69,7 +69,7 @@ def command(
     exit_zero: bool,
     fail_on: str | None,
     config_path: Path | None,
-    jobs: int,
+    jobs: int | None,
 ) -> int:
     """Find CUDA-only code (and fix it with --fix): Python, requirements, launch scripts, CUDA sources."""
     from isthmus.errors import InputError
@@ -86,8 +86,9 @@ def command(
         return 0
     paths = paths or (Path("."),)
     for p in paths:
-        if not p.exists() and not p.is_symlink():
-            raise InputError(f"{p}: no such file or directory", hint="pass files or directories to scan")
+        if not p.exists():  # a broken link named on the command line is the user's path, not a file in a tree
+            what = "broken symbolic link (or a link loop)" if p.is_symlink() else "no such file or directory"
+            raise InputError(f"{p}: {what}", hint="pass files or directories to scan")
     cfg = load_config(paths[0], config_path)
     options = ScanOptions(
         target=target or cfg.target or "npu",  # type: ignore[arg-type]
@@ -96,7 +97,7 @@ def command(
         per_file_ignores=cfg.per_file_ignores,
         exclude=cfg.exclude,
         root=str(cfg.root or (paths[0] if paths[0].is_dir() else paths[0].parent)),
-        jobs=jobs,
+        jobs=jobs or 0,  # 0: one per CPU
     )
     _check_codes(options.select + options.ignore)
     result = _run(paths, options)

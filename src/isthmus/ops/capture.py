@@ -4,15 +4,24 @@ Three hooks cooperate:
 - a `TorchDispatchMode` sees every aten operator after autograd (what a backend would be asked to run), with
   its dtypes; the module path comes from forward hooks, and in backward from the autograd node being run
   (`torch._C._current_autograd_node()`), which the forward hooks tagged with the module that created it;
-- a `TorchFunctionMode` stops the few composites whose C++ code picks a device-specific kernel
-  (scaled_dot_product_attention, dropout, rms_norm) before they decompose, and records them at that level:
-  the host's lowering (e.g. `_scaled_dot_product_flash_attention_for_cpu`) never reaches the inventory;
-- CompositeExplicit operators are run once through their composite kernel with the mode active, so the parts
-  they decompose into are known (`Capture.decompositions`) and the support logic can follow them.
+- a `TorchFunctionMode` stops the composites whose C++ code picks a device-specific kernel
+  (scaled_dot_product_attention, dropout, rms_norm, lstm, gru, rnn: `isthmus.ops.levels`) before they
+  decompose, and records them at that level: the host's lowering (e.g. `mkldnn_rnn_layer`,
+  `_scaled_dot_product_flash_attention_for_cpu`) never reaches the inventory. Python-level functions of
+  `torch.nn.functional` (e.g. `multi_head_attention_forward`) are run with the mode still active, so the
+  composites they call are seen too;
+- CompositeExplicit operators are decomposed once on meta copies (`isthmus.ops.decompose`, the same code the
+  emulation uses), so the parts they run as are known (`Capture.decompositions`) and the support logic can
+  follow them.
 
-Meta tensors make a 70B-parameter model cost nothing to trace. A model with data-dependent control flow (a
-Python branch on a tensor value, e.g. mixture-of-experts routing) cannot run on meta: if it is small enough it is
-captured on real CPU tensors instead, and the capture says so.
+Every (operator, module path) pair remembers the model's source line where it first ran; backward kernels get
+the forward line that created their autograd node.
+
+Meta tensors make a 70B-parameter model cost nothing to trace. A model with data-dependent code (`.item()`,
+`.tolist()`, a Python branch on a tensor value, data-dependent shapes) cannot run on meta: it is captured on fake
+tensors with real values where torch can (`FakeTensorMode` does not help with values, so this means a real run),
+that is on real CPU tensors with the given (small) inputs if the model is small enough, and the capture says
+which (`device`, `note`).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -32,18 +41,14 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from isthmus.errors import InputError
-from isthmus.ops.registry import torch_registry
+from isthmus.ops.decompose import decompose, is_composite_explicit
+from isthmus.ops.emulate_track import ForwardLines, user_frame
+from isthmus.ops.levels import call_opened, high_level, program_key
 from isthmus.ops.targets import key_of
 
 _TAG = "isthmus.module_path"
 ROOT = "<root>"
 CPU_FALLBACK_LIMIT = 50_000_000  # parameters: larger models that cannot run on meta are refused, not run
-# Python-level function -> aten operator key, for composites whose lowering depends on the device
-HIGH_LEVEL: dict[Callable[..., Any], str] = {
-    F.scaled_dot_product_attention: "scaled_dot_product_attention",
-    F.dropout: "dropout",
-    F.rms_norm: "rms_norm",
-}
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class OpRecord:
     dtypes: tuple[str, ...]
     paths: tuple[tuple[str, int], ...]  # (module path, calls there), most calls first
     phases: tuple[str, ...]  # forward / backward / optimizer
+    sources: tuple[tuple[str, str, str], ...] = ()  # (module path, file:line, code) of the model's code
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,8 @@ class _Collector:
         self.dtype_counts: dict[str, int] = defaultdict(int)
         self.children: dict[str, list[str]] = {}
         self.expanded: set[str] = set()
-        self.flags = torch_registry().flags
+        self.lines = ForwardLines()
+        self.sources: dict[tuple[str, str], tuple[str, str]] = {}
 
     def path(self) -> str:
         node = torch._C._current_autograd_node()
@@ -117,6 +124,8 @@ class _Collector:
                 kids.append(key)
             return
         where = path or self.path()
+        if (key, where) not in self.sources:
+            self.sources[(key, where)] = self.source(key, where)
         self.counts[key] += 1
         self.dtypes[key] |= dtypes
         self.where[key][where] += 1
@@ -124,6 +133,15 @@ class _Collector:
         for d in dtypes:
             self.dtype_where[d][where].add(key)
             self.dtype_counts[d] += 1
+
+    def source(self, key: str, where: str) -> tuple[str, str]:
+        """The model line behind a first call of `key` at `where` (backward: the forward line of its node)."""
+        if self.phase == "backward":
+            return self.lines.backward_site(where)
+        if self.phase == "forward":
+            self.lines.note(where, key.split(".", 1)[0])
+            return self.lines.lines[(where, key.split(".", 1)[0])]
+        return user_frame()
 
     @contextlib.contextmanager
     def decomposing(self, key: str) -> Iterator[None]:
@@ -139,6 +157,8 @@ class _Collector:
                 key, n, tuple(sorted(self.dtypes[key])),
                 tuple(sorted(self.where[key].items(), key=lambda kv: (-kv[1], kv[0]))),
                 tuple(p for p in ("forward", "backward", "optimizer") if p in self.phases[key]),
+                tuple((p, *self.sources.get((key, p), ("", ""))) for p, _ in
+                      sorted(self.where[key].items(), key=lambda kv: (-kv[1], kv[0]))),
             )
             for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         )  # fmt: skip
@@ -174,29 +194,16 @@ class _DispatchRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         kwargs = kwargs or {}
         if not isinstance(func, torch._ops.OpOverload) or func.namespace != "aten":
             return func(*args, **kwargs)
-        key = key_of(func)
-        flags = self.c.flags.get(key, "")
-        if "E" in flags and "V" not in flags and key not in self.c.expanded and len(self.c.inside) < 4:
-            out = self._expand(func, key, args, kwargs)
-        else:
-            out = func(*args, **kwargs)
+        key = program_key(key_of(func))  # a CPU run's host kernels count as the operator the program called
+        if key not in self.c.expanded and is_composite_explicit(key):
+            self.c.expanded.add(key)
+            for k, parts in decompose(func, args, kwargs).items():
+                self.c.children.setdefault(k, list(parts))
+        out = func(*args, **kwargs)
         tensors = _tensors((args, kwargs, out))
         if not tensors or any(t.device.type == self.c.device for t in tensors):
             self.c.record(key, {str(t.dtype).removeprefix("torch.") for t in tensors})
         return out
-
-    def _expand(self, func: Any, key: str, args: Any, kwargs: Any) -> Any:
-        """Run a CompositeExplicit operator through its composite kernel, recording the parts."""
-        self.c.expanded.add(key)
-        dk = torch._C.DispatchKey.CompositeExplicitAutograd
-        if not func.has_kernel_for_dispatch_key(dk):
-            dk = torch._C.DispatchKey.CompositeExplicitAutogradNonFunctional
-        try:
-            with self.c.decomposing(key), self:
-                return func._op_dk(dk, *args, **kwargs)
-        except Exception:  # the composite kernel refuses these inputs: run the op itself
-            self.c.children.pop(key, None)
-            return func(*args, **kwargs)
 
 
 class _HighLevelRecorder(TorchFunctionMode):
@@ -208,9 +215,12 @@ class _HighLevelRecorder(TorchFunctionMode):
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        key = HIGH_LEVEL.get(func)
-        if key is None or self.c.inside:
+        resolve = high_level().get(func)
+        if resolve is None or self.c.inside:
+            if not self.c.inside and getattr(func, "__module__", None) == "torch.nn.functional":
+                return call_opened(self, func, args, kwargs)
             return func(*args, **kwargs)
+        key = resolve(args)
         leaves, spec = tree_flatten((args, kwargs))
         idx = [i for i, v in enumerate(leaves) if isinstance(v, torch.Tensor)]
         dtypes = {str(leaves[i].dtype).removeprefix("torch.") for i in idx}

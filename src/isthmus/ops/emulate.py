@@ -5,12 +5,19 @@ asks the target profile of `isthmus.ops` (the same registries and support logic 
 
 - no kernel (fallback / unsupported): strict mode raises `EmulationError` naming the operator, module path and
   source line; report mode records the site and runs the op on the CPU, as the target's CPU fallback would;
+- ambiguous evidence (unverified: only the out= variant is listed, or only older torch_npu lists): recorded with
+  its evidence, never raised;
+- host kernels (the CPU's lowering of `lstm`, SDPA...) are judged as the operator the program called, and
+  CompositeExplicit operators without a kernel are followed into their parts (`isthmus.ops.decompose`), exactly
+  as `isthmus ops` does;
 - a dtype the target lacks: "error" is recorded (raised in strict mode); "downcast" is recorded and followed:
   floating results are rounded through the downcast dtype, as the device's silent cast would leave them;
 - a known slow path (AICPU kernels): recorded with its share of host time.
 
 Decisions are cached per operator and per dtype, and a Python stack walk happens only when a new problem site is
-recorded, so a clean op costs a dict lookup and a dtype scan. Outside the context manager nothing is installed.
+recorded or a new (module, operator) pair runs in forward (so that backward sites can name the forward line that
+created their autograd node), so a clean op costs a few dict lookups and a dtype scan. Outside the context manager
+nothing is installed.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from isthmus.errors import ExitCode, IsthmusError
 from isthmus.ops.emulate_report import EmulationReport, Finding, FindingKind, Phase
-from isthmus.ops.emulate_track import ModuleTracker, exception_location, user_frame
+from isthmus.ops.emulate_track import ForwardLines, ModuleTracker, exception_location, user_frame
 from isthmus.ops.numerics import (
     CONV_PACKETS,
     MATMUL_PACKETS,
@@ -96,35 +103,23 @@ class _OpDecision:
     mutable: bool
     view: bool  # a view or alias: no arithmetic, so no dtype check (the producer of the tensor was checked)
     slow_key: str | None = None  # registry key when the op is slow for some input dtypes (int64 sort on AICPU)
+    packet: str = ""  # base name (`aten::gelu.default` -> `gelu`), as autograd nodes name their forward op
 
 
-def _host_lowerings() -> dict[str, str]:
-    """Host (CPU) kernels a device-neutral composite lowers to on this machine -> that composite's key.
+def _support(profile: TargetLike, func: Any, args: Any, kwargs: Any) -> Any:
+    """The target's answer for `func`, following a CompositeExplicit operator the target lacks into its parts."""
+    support = getattr(profile, "support", None)
+    has_kernel = getattr(profile, "has_kernel", None)
+    if support is None or has_kernel is None:  # a minimal profile: ask it directly
+        return profile.support_of(func)
+    from isthmus.ops.decompose import decompose, is_composite_explicit
+    from isthmus.ops.levels import program_key
+    from isthmus.ops.targets import key_of
 
-    The host runs `scaled_dot_product_attention` as `_scaled_dot_product_flash_attention_for_cpu`; the target
-    would run its own lowering of the composite, so the composite is what must be checked (its backward too).
-    """
-    from isthmus.ops import knowledge
-
-    out: dict[str, str] = {}
-    for composite, per_device in knowledge.LOWERINGS.items():
-        for kernel in per_device.get("cpu", ((), ""))[0]:
-            out[kernel] = composite
-            out[kernel + "_backward"] = composite
-    return out
-
-
-def _support(profile: TargetLike, func: Any) -> Any:
-    """The target's answer for `func`, asked at the device-neutral level for host-specific lowerings."""
-    lowerings = _LOWERINGS_CACHE or _LOWERINGS_CACHE.update(_host_lowerings()) or _LOWERINGS_CACHE
-    base = func._schema.name.split("::", 1)[-1]
-    composite = lowerings.get(base)
-    if composite is not None and hasattr(profile, "support"):
-        return profile.support(f"aten::{composite}.default")
+    key = program_key(key_of(func))
+    if is_composite_explicit(key) and not has_kernel(key):
+        return profile.support_of(func, decompose(func, args, kwargs))  # type: ignore[call-arg]
     return profile.support_of(func)
-
-
-_LOWERINGS_CACHE: dict[str, str] = {}
 
 
 def _dtype_name(dtype: Any) -> str:
@@ -157,18 +152,23 @@ class _State:
         self.fp32 = torch.float32
         self.tensor = torch.Tensor
         self.graph_task = torch._C._current_graph_task_id
+        self.lines = ForwardLines()
+        self.skip = 0  # > 0 inside a high-level operator the target runs natively: its host lowering is not judged
+        self.high: dict[str, Any] = {}  # op key of a high-level operator -> the target's support
 
     # ---- cached decisions -------------------------------------------------------------------------------
-    def decide_op(self, func: Any) -> _OpDecision:
+    def decide_op(self, func: Any, args: Any = (), kwargs: Any = None) -> _OpDecision:
         name = f"{func._schema.name}.{func._overloadname}"
         packet = func._schema.name
         if func.namespace in _INTERNAL_NAMESPACES:  # bookkeeping, not device kernels
-            d = _OpDecision(name, None, "", "", None, None, False, True)
+            d = _OpDecision(name, None, "", "", None, None, False, True, None, packet.split("::", 1)[-1])
             self.ops[func] = d
             return d
-        sup = _support(self.profile, func)
+        sup = _support(self.profile, func, args, kwargs or {})
         kind: FindingKind | None
-        if sup.status in ("fallback", "unsupported"):
+        if sup.status == "unverified":
+            kind, behaviour = "unverified", "unverified: " + (", ".join(sup.via) if sup.via else "see evidence")
+        elif sup.status in ("fallback", "unsupported"):
             kind = sup.status
             behaviour = (
                 ("CPU fallback via " + ", ".join(sup.via))
@@ -188,8 +188,19 @@ class _State:
 
             key = key_of(func)
             slow_key = key if slow_path(key, _ALL_DTYPES) else None
+        note = f"{sup.note} [evidence: {sup.evidence}; decided by: {sup.source}]" if getattr(
+            sup, "evidence", "") else sup.note  # fmt: skip
         d = _OpDecision(
-            name, kind, behaviour, sup.note, sup.suggestion, numerics, func._schema.is_mutable, view, slow_key
+            name,
+            kind,
+            behaviour,
+            note,
+            sup.suggestion,
+            numerics,
+            func._schema.is_mutable,
+            view,
+            slow_key,
+            packet.split("::", 1)[-1],
         )
         self.ops[func] = d
         return d
@@ -251,10 +262,13 @@ class _State:
         key = (kind, op.name, dtypes, module, phase)
         if self.report.bump(key, seconds):
             return None
-        # backward kernels run from the autograd engine: the forward code of the same module says more than
-        # the `.backward()` call
-        source, code = self.forward_source(module, dtypes) if phase == "backward" else ("", "")
-        if not source:
+        # backward kernels run from the autograd engine: the forward line that created the autograd node says
+        # more than the `.backward()` call (and the launcher is no model code at all)
+        if phase == "backward":
+            source, code = self.lines.backward_site(module)
+            if not source:
+                source, code = self.forward_source(module, dtypes)
+        else:
             source, code = user_frame()
         f = Finding(kind, op.name, dtypes, behaviour, module, phase, source, code, 1, seconds, note, suggestion)
         self.report.add(key, f)
@@ -281,12 +295,19 @@ class _EmulationMode:
     """Factory for the dispatch mode class (torch is imported lazily, so the class is built on first use)."""
 
     cls: type | None = None
+    function_cls: type | None = None
 
     @classmethod
     def make(cls, state: _State) -> Any:
         if cls.cls is None:
             cls.cls = _build_mode_class()
         return cls.cls(state)
+
+    @classmethod
+    def make_function_mode(cls, state: _State) -> Any:
+        if cls.function_cls is None:
+            cls.function_cls = _build_function_mode_class()
+        return cls.function_cls(state)
 
 
 def _build_mode_class() -> type:
@@ -300,10 +321,18 @@ def _build_mode_class() -> type:
         def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             s = self.s
             kw = kwargs or {}
+            if s.skip:  # the host's lowering of a high-level operator the target runs natively
+                out = func(*args, **kw)
+                if s.track_device:
+                    _tag(out, s.tensor)
+                return out
             if s.track_device and not (s.tracker.fwd or s.graph_task() != -1 or _tagged(args, s.tensor)):
                 return func(*args, **kw)  # host-side work: not on the device
             s.report.calls += 1
-            op = s.ops.get(func) or s.decide_op(func)
+            op = s.ops.get(func) or s.decide_op(func, args, kw)
+            fwd = s.tracker.fwd
+            if fwd and (fwd[-1], op.packet) not in s.lines.lines and s.graph_task() == -1:
+                s.lines.note(fwd[-1], op.packet)
             odd = [] if op.view else s.odd_dtypes(args, kw)
             if op.kind is None and not odd and op.slow_key is None and not (s.numerics and op.numerics):
                 out = func(*args, **kw)
@@ -318,6 +347,54 @@ def _build_mode_class() -> type:
             return out
 
     return EmulationMode
+
+
+def _build_function_mode_class() -> type:
+    from torch.overrides import TorchFunctionMode
+
+    from isthmus.ops.levels import call_opened, high_level, opened
+
+    table = high_level()
+    plain: set[Any] = set()
+
+    class HighLevelMode(TorchFunctionMode):
+        """Judges scaled_dot_product_attention, lstm, gru... as the program called them (as `isthmus ops` does):
+        when the target runs one natively, the host's lowering of it is not judged."""
+
+        def __init__(self, state: _State) -> None:
+            super().__init__()
+            self.s = state
+
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            kw = kwargs or {}
+            if func in plain:  # the common case: a torch function that is neither judged nor opened
+                return func(*args, **kw)
+            resolve = table.get(func)
+            s = self.s
+            if resolve is None and opened(func) is None:
+                plain.add(func)
+                return func(*args, **kw)
+            if resolve is None or s.skip:
+                return func(*args, **kw) if s.skip else call_opened(self, func, args, kw)
+            key = resolve(args)
+            sup = s.high.get(key)
+            if sup is None:
+                sup = s.high[key] = _high_support(s.profile, key)
+            if sup is None or sup.status != "native":  # the target decomposes it: the parts are judged one by one
+                return func(*args, **kw)
+            s.report.calls += 1
+            s.skip += 1
+            try:
+                return func(*args, **kw)
+            finally:
+                s.skip -= 1
+
+    return HighLevelMode
+
+
+def _high_support(profile: TargetLike, key: str) -> Any:
+    support = getattr(profile, "support", None)
+    return support(key if "." in key else f"aten::{key}.default") if support is not None else None
 
 
 def _tagged(args: Any, tensor: type) -> bool:
@@ -488,9 +565,10 @@ def emulation(
         track_device=track_device,
     )
     mode = _EmulationMode.make(state)
+    function_mode = _EmulationMode.make_function_mode(state)
     tracker.install()
     try:
-        with mode:
+        with mode, function_mode:
             yield report
     except BaseException as e:
         record_crash(report, e)

@@ -86,6 +86,7 @@ def format_report(report: EmulationReport) -> str:
     titles = {
         "unsupported": "would fail (no kernel)",
         "fallback": "would fall back to the host CPU",
+        "unverified": "unverified (ambiguous registry evidence)",
         "dtype": "dtypes the target lacks",
         "slow": "slow paths",
     }
@@ -96,6 +97,8 @@ def format_report(report: EmulationReport) -> str:
             lines += _rows(found, report.total_seconds)
             hints = {f.suggestion for f in found if f.suggestion}
             lines += [f"  hint: {h}" for h in sorted(hints)]
+            if kind == "unverified":
+                lines += [f"  {f.op}: {f.note}" for f in {f.op: f for f in found}.values()]
     if report.crash:
         c = report.crash
         lines.append(f"crashed: {c.op}: {c.note}")

@@ -10,10 +10,12 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-FindingKind = Literal["unsupported", "fallback", "dtype", "slow", "crash"]
-# unsupported/fallback: no kernel on the target; dtype: a dtype the target lacks (behaviour: error or downcast);
-# slow: a known slow path (AICPU kernels, int64 on hot ops); crash: the exception that ended the run.
-KIND_ORDER: tuple[FindingKind, ...] = ("unsupported", "fallback", "dtype", "slow", "crash")
+FindingKind = Literal["unsupported", "fallback", "unverified", "dtype", "slow", "crash"]
+# unsupported/fallback: no kernel on the target; unverified: the registry evidence is ambiguous (only the out=
+# variant listed, only older torch_npu releases list it), counted apart; dtype: a dtype the target lacks
+# (behaviour: error or downcast); slow: a known slow path (AICPU kernels, int64 on hot ops); crash: the exception
+# that ended the run.
+KIND_ORDER: tuple[FindingKind, ...] = ("unsupported", "fallback", "unverified", "dtype", "slow", "crash")
 Phase = Literal["forward", "backward", "outside"]
 
 
@@ -109,8 +111,13 @@ class EmulationReport:
 
     @property
     def problems(self) -> int:
-        """Sites that would fail or run differently (everything except slow paths)."""
-        return sum(1 for f in self.findings if f.kind != "slow")
+        """Sites that would fail or run differently (everything except slow paths and unverified sites)."""
+        return sum(1 for f in self.findings if f.kind not in ("slow", "unverified"))
+
+    @property
+    def unverified(self) -> int:
+        """Sites whose registry evidence is ambiguous."""
+        return sum(1 for f in self.findings if f.kind == "unverified")
 
     def summary(self) -> str:
         counts = {k: len(self.of_kind(k)) for k in KIND_ORDER if k != "crash"}

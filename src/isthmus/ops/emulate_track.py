@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import re
 import sys
 import sysconfig
 import weakref
@@ -29,7 +30,9 @@ def _skip_prefixes() -> tuple[str, ...]:
 
     import isthmus
 
-    roots = {Path(torch.__file__).parent, Path(isthmus.__file__).parent, Path(sysconfig.get_paths()["stdlib"])}
+    # the console-script launchers (`.venv/bin/isthmus`) are no model code either
+    roots = {Path(torch.__file__).parent, Path(isthmus.__file__).parent, Path(sysconfig.get_paths()["stdlib"]),
+             Path(sysconfig.get_paths()["scripts"]), Path(sys.executable).parent}  # fmt: skip
     for name in ("click", "rich", "pluggy", "_pytest", "pytest"):
         mod = sys.modules.get(name)
         if mod is not None and getattr(mod, "__file__", None):
@@ -62,6 +65,46 @@ def user_frame(start: FrameType | None = None) -> tuple[str, str]:
             return _describe(frame.f_code.co_filename, frame.f_lineno)
         frame = frame.f_back
     return "", ""
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def forward_op_of(node: Any) -> str:
+    """The forward operator's base name of an autograd node (`GeluBackward0` -> `gelu`), "" when unknown."""
+    name = str(node.name()) if node is not None else ""
+    base = re.sub(r"Backward\d*$", "", name)
+    return _CAMEL.sub("_", base).lower() if base and base != name else ""
+
+
+class ForwardLines:
+    """The model's source line of each (module path, forward operator) first seen in forward, so that a backward
+    kernel can be attributed to the forward line that created its autograd node, never to `.backward()` or the
+    launcher. One stack walk per new pair; a dict lookup otherwise."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str | None, str], tuple[str, str]] = {}
+        self.first: dict[str | None, tuple[str, str]] = {}
+
+    def note(self, module: str | None, packet: str) -> None:
+        """Remember where `packet` ran in `module` (call in forward, from inside the dispatch mode)."""
+        key = (module, packet)
+        if key not in self.lines:
+            line = user_frame()
+            self.lines[key] = line
+            if line[0]:
+                self.first.setdefault(module, line)
+
+    def backward_site(self, module: str | None) -> tuple[str, str]:
+        """(file:line, code) of the forward line that created the autograd node being run now."""
+        import torch
+
+        fwd = forward_op_of(torch._C._current_autograd_node())
+        line = self.lines.get((module, fwd)) or self.lines.get((module, "_" + fwd)) if fwd else None
+        if line and line[0]:
+            return line[0], f"(backward of) {line[1]}"
+        near = self.first.get(module)
+        return (near[0], f"(backward, in the forward of this module) {near[1]}") if near else ("", "")
 
 
 def traceback_location(tb: TracebackType | None, *, any_frame: bool = True) -> tuple[str, str]:

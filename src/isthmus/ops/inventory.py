@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from isthmus.ops import knowledge
 from isthmus.ops.capture import Capture
-from isthmus.ops.targets import OpSupport, TargetProfile, display, get_target
+from isthmus.ops.targets import PROBLEMS, OpSupport, TargetProfile, display, get_target
 
 if TYPE_CHECKING:
     import torch
 
-PROBLEM = ("fallback", "unsupported")
+PROBLEM = PROBLEMS
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class OpRow:
     paths: tuple[tuple[str, int], ...]
     phases: tuple[str, ...]
     support: tuple[tuple[str, OpSupport], ...]  # (target, support)
+    sources: tuple[tuple[str, str, str], ...] = ()  # (module path, file:line, code) of the model's code
 
     def on(self, target: str) -> OpSupport:
         return dict(self.support)[target]
@@ -63,6 +64,8 @@ class TargetSummary:
     slow_ops: tuple[str, ...]
     dtype_problems: int
     dtype_errors: int
+    unverified_calls: int = 0
+    unverified_ops: tuple[str, ...] = ()
 
     @property
     def native_pct(self) -> float:
@@ -78,7 +81,7 @@ class TargetSummary:
             f"{self.target}: {self.native_pct:.1f}% of {self.calls} calls native, "
             f"{100.0 * self.decomposed_calls / max(self.calls, 1):.1f}% decomposed; "
             f"{len(self.fallback_ops)} fallback op(s), {self.failures} failure(s), "
-            f"{self.dtype_problems} dtype problem(s)"
+            f"{self.dtype_problems} dtype problem(s), {len(self.unverified_ops)} unverified op(s)"
         )
 
 
@@ -95,6 +98,11 @@ class Inventory:
     @property
     def has_problems(self) -> bool:
         return any(s.fallback_ops or s.failures or s.dtype_problems for s in self.summaries)
+
+    @property
+    def has_unverified(self) -> bool:
+        """Some operator's evidence is ambiguous on some target (counted apart from problems)."""
+        return any(s.unverified_ops for s in self.summaries)
 
     def to_json(self) -> dict[str, Any]:
         c = self.capture
@@ -113,6 +121,7 @@ class Inventory:
                     "fallback_calls": s.fallback_calls, "unsupported_calls": s.unsupported_calls,
                     "native_pct": round(s.native_pct, 2), "fallback_ops": list(s.fallback_ops),
                     "unsupported_ops": list(s.unsupported_ops), "slow_ops": list(s.slow_ops),
+                    "unverified_calls": s.unverified_calls, "unverified_ops": list(s.unverified_ops),
                     "dtype_problems": s.dtype_problems,
                 }
                 for s in self.summaries
@@ -121,9 +130,10 @@ class Inventory:
                 {
                     "op": r.op, "count": r.count, "dtypes": list(r.dtypes), "phases": list(r.phases),
                     "paths": dict(r.paths),
+                    "sources": {p: {"source": src, "code": code} for p, src, code in r.sources if src},
                     "support": {
                         t: {"status": s.status, "via": list(s.via), "slow": s.slow, "note": s.note,
-                            "suggestion": s.suggestion}
+                            "suggestion": s.suggestion, "evidence": s.evidence, "source": s.source}
                         for t, s in r.support
                     },
                 }
@@ -144,9 +154,9 @@ def _row(rec: Any, profiles: Sequence[TargetProfile], capture: Capture) -> OpRow
         s = p.support(display(rec.key), capture.decompositions)
         slow = p.slow_path(rec.key, set(rec.dtypes))
         if slow and not s.slow:
-            s = OpSupport(s.op, s.status, s.via, True, f"{s.note}; {slow}".strip("; "), s.suggestion)
+            s = replace(s, slow=True, note=f"{s.note}; {slow}".strip("; "))
         support.append((p.name, s))
-    return OpRow(rec.key, display(rec.key), rec.count, rec.dtypes, rec.paths, rec.phases, tuple(support))
+    return OpRow(rec.key, display(rec.key), rec.count, rec.dtypes, rec.paths, rec.phases, tuple(support), rec.sources)
 
 
 def _dtype_problems(capture: Capture, profile: TargetProfile) -> list[DtypeProblem]:
@@ -171,16 +181,16 @@ def _dtype_problems(capture: Capture, profile: TargetProfile) -> list[DtypeProbl
 
 
 def _summary(profile: TargetProfile, rows: Sequence[OpRow], dtype_problems: Sequence[DtypeProblem]) -> TargetSummary:
-    calls = {"native": 0, "decomposed": 0, "fallback": 0, "unsupported": 0}
+    calls = {"native": 0, "decomposed": 0, "unverified": 0, "fallback": 0, "unsupported": 0}
     for r in rows:
         calls[r.on(profile.name).status] += r.count
-    by = {st: tuple(r.op for r in rows if r.on(profile.name).status == st) for st in PROBLEM}
+    by = {st: tuple(r.op for r in rows if r.on(profile.name).status == st) for st in (*PROBLEM, "unverified")}
     slow = tuple(r.op for r in rows if r.on(profile.name).slow and r.on(profile.name).status != "fallback")
     mine = [d for d in dtype_problems if d.target == profile.name]
     return TargetSummary(
         profile.name, profile.description, profile.registry_source, sum(calls.values()), calls["native"],
         calls["decomposed"], calls["fallback"], calls["unsupported"], by["fallback"], by["unsupported"], slow,
-        len(mine), sum(1 for d in mine if d.status == "error"),
+        len(mine), sum(1 for d in mine if d.status == "error"), calls["unverified"], by["unverified"],
     )  # fmt: skip
 
 

@@ -3,6 +3,8 @@
 - LOWERINGS: CompositeImplicit operators whose C++ implementation picks a device-specific kernel at run time
   (so tracing them on the host would show the host's choice, e.g. `_scaled_dot_product_flash_attention_for_cpu`).
   The inventory records them at this level and these tables say what each device type runs instead.
+- HOST_KERNELS: CPU-only kernels that the CPU's implementation of a device-neutral operator calls through the
+  dispatcher (so an emulation on the host sees them): judged as the operator the program called.
 - DTYPES: what each target does with each dtype.
 - SLOW: known slow paths (Ascend AICPU) keyed by operator base name and input dtypes.
 - SUGGESTIONS: a portable replacement for operators that fail or fall back.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+_RNN_CUDNN = "aten/src/ATen/native/RNN.cpp: _cudnn_rnn via the lstm/gru/rnn cudnn dispatch stubs on CUDA tensors"
 # op key -> device type -> (kernels the composite dispatches to on that device, source)
 LOWERINGS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
     "scaled_dot_product_attention": {
@@ -34,7 +37,23 @@ LOWERINGS: dict[str, dict[str, tuple[tuple[str, ...], str]]] = {
         "cuda": (("_fused_rms_norm",), "aten/src/ATen/native/layer_norm.cpp: rms_norm_symint uses the fused "
                  "kernel on CUDA"),
     },
+    "lstm.input": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
+    "lstm.data": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
+    "gru.input": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
+    "gru.data": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
+    "rnn_tanh.input": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
+    "rnn_relu.input": {"cuda": (("_cudnn_rnn",), _RNN_CUDNN)},
 }  # fmt: skip
+
+_MKLDNN_RNN = (
+    "aten/src/ATen/native/RNN.cpp: lstm() calls mkldnn_rnn_layer on CPU tensors when use_mkldnn() holds "
+    "(aten/src/ATen/native/mkldnn/RNN.cpp); its backward is mkldnn_rnn_layer_backward"
+)
+# host kernel packet -> (op key the program called, source)
+HOST_KERNELS: dict[str, tuple[str, str]] = {
+    "mkldnn_rnn_layer": ("lstm.input", _MKLDNN_RNN),
+    "mkldnn_rnn_layer_backward": ("lstm.input", _MKLDNN_RNN),
+}
 
 DTYPE_NAMES = (
     "float64", "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "complex128", "complex64",

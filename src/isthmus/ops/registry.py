@@ -4,7 +4,9 @@
   kernels native_functions.yaml declares (see tools/gen_torch_registry.py): C=CPU, G=CUDA,
   I=CompositeImplicitAutograd, E=CompositeExplicitAutograd, V=view, P=Python decomposition in torch._decomp.
 - `npu_registry_<version>.json`: the aten operators a torch_npu release registers NPU kernels for, read from the
-  yaml files inside its wheel (see tools/gen_npu_registry.py), with the wheel's sha256.
+  yaml files inside its wheel, and per operator where it is listed: which yaml file and section, whether the
+  generated headers declare its kernel, whether it is structured (see tools/gen_npu_registry.py), with the
+  wheel's sha256.
 
 Operator keys are native_functions.yaml names: `add.Tensor`, and the bare name (`addmm`) for the default overload.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,6 +24,9 @@ from typing import Any
 from isthmus.errors import InputError
 
 DEFAULT_NPU_VERSION = "2.14.0"
+_FILES = {"b": "npu_native_functions.yaml", "c": "npu_native_functions_by_codegen.yaml"}
+_SECTIONS = {"s": "supported", "y": "symint", "a": "autograd", "q": "quant"}
+_HEADERS = {"H": "NPUNativeFunctions.h", "O": "NPUOpApiNativeFunctions.h"}
 _NPU_FILE = re.compile(r"npu_registry_(?P<version>.+)\.json$")
 
 
@@ -46,6 +51,21 @@ class NpuRegistry:
     ops: frozenset[str]
     custom: frozenset[str]
     source: dict[str, Any]
+    evidence: dict[str, str] = field(default_factory=dict)  # op -> codes (see source["evidence_codes"])
+
+    def listing(self, key: str) -> str:
+        """Where this release lists `key`, in words ("" when it does not)."""
+        if key not in self.ops:
+            return ""
+        codes = self.evidence.get(key, "").split(",")
+        where = [f"{_FILES[c[0]]} ({_SECTIONS.get(c[1:], c[1:])})" for c in codes if c[:1] in _FILES]
+        headers = [_HEADERS[c] for c in codes if c in _HEADERS]
+        text = "listed in " + (" and ".join(where) or "the torch_npu yaml")
+        if headers:
+            text += f", kernel declared in {' and '.join(headers)}"
+        if "S" in codes:
+            text += ", structured"
+        return text
 
 
 def _read(name: str) -> Any:
@@ -70,10 +90,11 @@ def npu_versions() -> list[str]:
     """The torch_npu versions whose registries are shipped, newest first."""
     names = [p.name for p in resources.files("isthmus.ops.data").iterdir()]
     versions = [m["version"] for n in names if (m := _NPU_FILE.match(n))]
-    return sorted(versions, key=_version_key, reverse=True)
+    return sorted(versions, key=version_key, reverse=True)
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """Sortable form of a release string (`2.5.1.post1` -> (2, 5, 1, 1))."""
     return tuple(int(x) for x in re.findall(r"\d+", version))
 
 
@@ -91,7 +112,9 @@ def npu_registry(version: str | None = None) -> NpuRegistry:
             + "; generate another with tools/gen_npu_registry.py VERSION",
         )
     doc = _read(f"npu_registry_{version}.json")
-    return NpuRegistry(version, frozenset(doc["ops"]), frozenset(doc.get("custom", ())), doc["source"])
+    return NpuRegistry(
+        version, frozenset(doc["ops"]), frozenset(doc.get("custom", ())), doc["source"], doc.get("evidence", {})
+    )
 
 
 def source_line(source: dict[str, Any]) -> str:

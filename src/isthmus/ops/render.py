@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from isthmus.ops.inventory import Inventory, OpRow
+from isthmus.ops.targets import RUNS, rank
 
-_MARK = {"native": "native", "decomposed": "decomp", "fallback": "[yellow]FALLBACK[/]",
-         "unsupported": "[red]UNSUPPORTED[/]"}  # fmt: skip
+_MARK = {"native": "native", "decomposed": "decomp", "unverified": "[cyan]unverified[/]",
+         "fallback": "[yellow]FALLBACK[/]", "unsupported": "[red]UNSUPPORTED[/]"}  # fmt: skip
 _INDEX = re.compile(r"(?<=\.)\d+(?=\.|$)|^\d+(?=\.|$)")
 
 
@@ -26,7 +27,7 @@ def collapse(paths: Iterable[str], limit: int = 3) -> str:
 
 
 def _rank(row: OpRow) -> tuple[int, int]:
-    worst = max({"native": 0, "decomposed": 1, "fallback": 2, "unsupported": 3}[s.status] for _, s in row.support)
+    worst = max(rank(s.status) for _, s in row.support)
     return (-worst, -row.count)
 
 
@@ -46,7 +47,7 @@ def render_text(inv: Inventory, console: Any, problems_only: bool = False) -> No
         table.add_column(t, no_wrap=True)
     table.add_column("where")
     for row in sorted(inv.rows, key=_rank):
-        if problems_only and all(s.status in ("native", "decomposed") for _, s in row.support):
+        if problems_only and all(s.status in RUNS for _, s in row.support):
             continue
         marks = [_MARK[s.status] + (" (slow)" if s.slow and s.status != "fallback" else "") for _, s in row.support]
         table.add_row(row.op, str(row.count), ",".join(row.dtypes), *marks, collapse(p for p, _ in row.paths))
@@ -63,9 +64,13 @@ def _problems(inv: Inventory, console: Any) -> None:
         lines = []
         for row in inv.rows:
             s = row.on(target)
-            if s.status in ("fallback", "unsupported") or s.slow:
+            if s.status not in RUNS or s.slow:
                 where = collapse((p for p, _ in row.paths), limit=4)
                 lines.append(f"  {s.status.upper()} {row.op} x{row.count} in {where}: {s.note}")
+                lines.append(f"    evidence: {s.evidence} [decided by: {s.source}]")
+                for path, src, code in row.sources[:3]:
+                    if src:
+                        lines.append(f"    at {src} in {path}: {code}")
                 if s.suggestion:
                     lines.append(f"    suggestion: {s.suggestion}")
         for d in inv.dtype_problems:

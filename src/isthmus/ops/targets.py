@@ -8,29 +8,38 @@ The support logic lives here and only here (`TargetProfile.support`), so `isthmu
 3. it is a view (shares storage, no kernel needed): native;
 4. it is composite (CompositeImplicit/CompositeExplicit, or decomposed in a capture): follow the decomposition
    recursively; decomposed if every part runs, otherwise the worst part's fate;
-5. otherwise the device's fallback: torch_npu runs it on the host CPU (slow); CUDA and CPU have none: unsupported.
+5. Ascend only: torch_npu lists only its structured out= variant (`gelu.out` for `gelu`), or only an older
+   torch_npu release lists it: unverified. torch's structured wrapper (CompositeExplicitAutogradNonFunctional)
+   would call the listed out= kernel, but no list says so for this release and there is no hardware to settle it;
+6. otherwise the device's fallback: torch_npu runs it on the host CPU (slow); CUDA and CPU have none: unsupported.
    An operator neither torch's table nor the target's knows (a typo, an unregistered custom operator) is
    unsupported everywhere: there is no CPU kernel to fall back to either.
+
+Every answer carries its evidence (`OpSupport.evidence`) and the offline source that decided it
+(`OpSupport.source`): the torch_npu yaml file and section, the generated header, native_functions.yaml's
+dispatch table, a decomposition observed during capture, or a fact in `knowledge.py`.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from isthmus.errors import InputError
-from isthmus.ops import knowledge
+from isthmus.ops import knowledge, levels
 from isthmus.ops.registry import NpuRegistry, TorchRegistry, npu_registry, source_line, torch_registry
 
 if TYPE_CHECKING:
     import torch
 
-Status = Literal["native", "decomposed", "fallback", "unsupported"]
+Status = Literal["native", "decomposed", "unverified", "fallback", "unsupported"]
 DtypeStatus = Literal["native", "downcast", "error"]
 DeviceType = Literal["cuda", "npu", "cpu"]
-_RANK: dict[str, int] = {"native": 0, "decomposed": 1, "fallback": 2, "unsupported": 3}
+_RANK: dict[str, int] = {"native": 0, "decomposed": 1, "unverified": 2, "fallback": 3, "unsupported": 4}
+RUNS = ("native", "decomposed")  # statuses for which the evidence says the operator runs on the device
+PROBLEMS = ("fallback", "unsupported")  # statuses for which the evidence says it does not
 _MAX_DEPTH = 8  # decompositions deeper than this are not followed (none in torch is)
 NPU_FALLBACK_NOTE = (
     "no NPU kernel: torch_npu copies the inputs to the host and runs the CPU kernel "
@@ -49,6 +58,13 @@ class OpSupport:
     slow: bool = False  # runs, but on a slow path (host CPU fallback, AICPU)
     note: str = ""
     suggestion: str | None = None  # a portable replacement, for problems
+    evidence: str = ""  # why: listed as a function / only its .out variant / composite of ... / absent / older only
+    source: str = ""  # the offline source that decided (yaml file and section, header, native_functions.yaml...)
+
+
+def rank(status: str) -> int:
+    """Order of statuses from best (native) to worst (unsupported)."""
+    return _RANK[status]
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,7 @@ class TargetProfile:
             keys = self.torch_table.overloads(key) or [key]
             results = [self._resolve(k, decomp, ()) for k in keys]
             best = min(results, key=lambda r: _RANK[r.status])
-            return OpSupport(f"aten::{key}", best.status, best.via, best.slow, best.note, best.suggestion)
+            return replace(best, op=f"aten::{key}")
         return self._resolve(key, decomp, ())
 
     def support_of(self, func: torch._ops.OpOverload, decompositions: Decompositions | None = None) -> OpSupport:
@@ -140,25 +156,68 @@ class TargetProfile:
             return slow.note
         return None
 
+    def _listed(self, key: str) -> tuple[str, str]:
+        """(evidence, source) for an operator the target has a kernel for."""
+        if self.npu_table is not None:
+            where = self.npu_table.listing(key) or "listed among torch_npu's custom operators"
+            return f"{where} (torch_npu {self.npu_table.version})", "torch_npu " + where.removeprefix("listed in ")
+        device = "CUDA" if self.device_type == "cuda" else "CPU"
+        return f"{device} kernel in native_functions.yaml", f"native_functions.yaml ({device} dispatch key)"
+
+    def _elsewhere(self, key: str) -> list[str]:
+        """Older shipped torch_npu releases that list `key` itself (a newer one listing it says only that it was
+        added later: this release's fallback stands)."""
+        if self.npu_table is None:
+            return []
+        from isthmus.ops.registry import npu_versions, version_key
+
+        mine = version_key(self.npu_table.version)
+        return [v for v in npu_versions() if version_key(v) < mine and key in npu_registry(v).ops]
+
     def _resolve(self, key: str, decomp: Decompositions, stack: tuple[str, ...]) -> OpSupport:
         name = display(key)
         flags = self.torch_table.flags.get(key, "")
         suggestion = knowledge.suggestion_for(key)
+        called = levels.program_key(key)
+        if called != key and not self.has_kernel(key):  # the host's lowering: judge what the program called
+            got = self._resolve(called, decomp, stack)
+            how = f"the CPU's lowering of {display(called)} ({levels.lowering_source(key)}); judged as it: "
+            return replace(got, op=name, evidence=how + got.evidence, source=f"isthmus knowledge; {got.source}")
         if self.has_kernel(key):
             slow = self.slow_path(key, set())
-            return OpSupport(name, "native", (), slow is not None, slow or "")
+            evidence, source = self._listed(key)
+            return OpSupport(name, "native", (), slow is not None, slow or "", None, evidence, source)
         lowered = knowledge.LOWERINGS.get(key, {}).get(self.device_type)
         if lowered and any(self.has_kernel(k) for k in lowered[0]):
             kernels = tuple(display(k) for k in lowered[0] if self.has_kernel(k))
-            return OpSupport(name, "native", kernels, False, f"dispatches to a device kernel ({lowered[1]})")
+            note = f"dispatches to a device kernel ({lowered[1]})"
+            evidence = (
+                f"composite that picks a device kernel: {', '.join(kernels)}, "
+                + self._listed(next(k for k in lowered[0] if self.has_kernel(k)))[0]
+            )
+            return OpSupport(name, "native", kernels, False, note, None, evidence, "isthmus knowledge.LOWERINGS")
         if "V" in flags:
-            return OpSupport(name, "native", (), False, "view: shares its input's storage, no kernel needed")
+            note = "view: shares its input's storage, no kernel needed"
+            return OpSupport(name, "native", (), False, note, None, note, "native_functions.yaml (view schema)")
         parts = decomp.get(key) or ((self.torch_table.delegates[key],) if key in self.torch_table.delegates else ())
         if ("I" in flags or "E" in flags or key in decomp) and len(stack) < _MAX_DEPTH:
             return self._composite(key, flags, parts, decomp, stack, suggestion)
         known = key in self.torch_table.flags
-        if self.device_type == "npu" and known:
-            return OpSupport(name, "fallback", ("cpu",), True, NPU_FALLBACK_NOTE, suggestion)
+        if levels.host_only(key, flags):
+            evidence = (
+                "CPU-only kernel (a CPU kernel and no CUDA kernel in native_functions.yaml): the host's "
+                "lowering of an operator isthmus cannot name; the target would run its own kernel for that"
+            )
+            return OpSupport(name, "unverified", (), False, "unverified: " + evidence, suggestion, evidence,
+                             "native_functions.yaml (dispatch keys) and the kernel's name")  # fmt: skip
+        if self.npu_table is not None and known:
+            unverified = self._unverified(key, name, suggestion)
+            if unverified is not None:
+                return unverified
+            version = self.npu_table.version
+            evidence = f"absent from torch_npu {version}'s lists (both yaml files), no composite kernel in torch"
+            return OpSupport(name, "fallback", ("cpu",), True, NPU_FALLBACK_NOTE, suggestion, evidence,
+                             f"torch_npu {version} yaml files and native_functions.yaml")  # fmt: skip
         if not known and self.device_type == "npu":
             what = "operator unknown to both registries (torch's native_functions.yaml and torch_npu's)"
         elif not known:
@@ -166,26 +225,56 @@ class TargetProfile:
         else:
             what = f"no {self.device_type} kernel"
         python = " (a torch._decomp decomposition exists: torch.compile can lower it)" if "P" in flags else ""
-        return OpSupport(name, "unsupported", (), False, what + python, suggestion)
+        return OpSupport(name, "unsupported", (), False, what + python, suggestion, what, "native_functions.yaml")
+
+    def _unverified(self, key: str, name: str, suggestion: str | None) -> OpSupport | None:
+        """Only a related variant (the structured out=) is listed, or only other releases list it."""
+        assert self.npu_table is not None  # callers check
+        version = self.npu_table.version
+        elsewhere = self._elsewhere(key)
+        older = f"; torch_npu {', '.join(elsewhere)} list{'s' if len(elsewhere) == 1 else ''} {key} itself"
+        delegate = self.torch_table.delegates.get(key)
+        if delegate is not None and self.has_kernel(delegate):
+            evidence = (
+                f"torch_npu {version} lists only its out= variant {delegate} ({self.npu_table.listing(delegate)}); "
+                f"torch's structured wrapper (CompositeExplicitAutogradNonFunctional) would call it"
+                + (older if elsewhere else "")
+            )
+            note = f"unverified: only {display(delegate)} is listed" + (older if elsewhere else "")
+            return OpSupport(name, "unverified", (display(delegate),), False, note, suggestion, evidence,
+                             "torch_npu yaml files (out= variant only) and native_functions.yaml "
+                             "(structured_delegate)")  # fmt: skip
+        if elsewhere:
+            evidence = f"absent from torch_npu {version}'s lists, listed in torch_npu {', '.join(elsewhere)} only"
+            note = f"unverified: listed in torch_npu {', '.join(elsewhere)} only, not in {version}"
+            return OpSupport(name, "unverified", (), False, note, suggestion, evidence,
+                             f"torch_npu {', '.join([version, *elsewhere])} yaml files")  # fmt: skip
+        return None
 
     def _composite(
         self, key: str, flags: str, parts: tuple[str, ...], decomp: Decompositions, stack: tuple[str, ...],
         suggestion: str | None,
     ) -> OpSupport:  # fmt: skip
         name = display(key)
-        kind = "CompositeImplicitAutograd" if "I" in flags else "CompositeExplicitAutograd"
+        kind = "CompositeImplicitAutograd" if "I" in flags else "CompositeExplicitAutograd" if "E" in flags else (
+            "decomposition observed during capture")  # fmt: skip
+        source = f"native_functions.yaml ({kind})" if ("I" in flags or "E" in flags) else "capture"
         parts = tuple(p for p in parts if p != key and p not in stack)
         if not parts:
-            return OpSupport(name, "decomposed", (), False, f"{kind}: runs as other aten operators on every device")
+            note = f"{kind}: runs as other aten operators on every device"
+            return OpSupport(name, "decomposed", (), False, note, None, f"composite ({kind})", source)
         results = [self._resolve(p, decomp, (*stack, key)) for p in parts]
         worst = max(results, key=lambda r: _RANK[r.status])
         via = tuple(display(p) for p in parts)
         slow = any(r.slow for r in results)
-        if worst.status in ("native", "decomposed"):
-            return OpSupport(name, "decomposed", via, slow, f"{kind}: runs as {', '.join(via)}")
+        evidence = f"composite ({kind}), decomposes to {', '.join(via)}"
+        if worst.status in RUNS:
+            return OpSupport(name, "decomposed", via, slow, f"{kind}: runs as {', '.join(via)}", None, evidence, source)
         bad = [r.op for r in results if r.status == worst.status]
         note = f"{kind}: its part {', '.join(bad)} is {worst.status} ({worst.note})"
-        return OpSupport(name, worst.status, tuple(bad), slow, note, suggestion or worst.suggestion)
+        evidence += f"; {', '.join(bad)}: {worst.evidence}"
+        return OpSupport(name, worst.status, tuple(bad), slow, note, suggestion or worst.suggestion, evidence,
+                         f"{source}; {worst.source}")  # fmt: skip
 
     # ---- dtypes ----------------------------------------------------------------------------------------
     def dtype_support(self, dtype: torch.dtype | str) -> DtypeSupport:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 FORMAT = "isthmus-parity"
 FORMAT_VERSION = 1
@@ -18,6 +18,40 @@ Stage = Literal["forward", "grad_input", "grad_param"]
 InputSource = Literal["file", "seed", "example", "record"]
 NonNeg = Annotated[int, Field(ge=0)]
 Name = Annotated[str, Field(max_length=4096)]
+# torch's dtype names (str(torch.float32) without "torch."): a record naming anything else is not ours
+DTYPES = frozenset(
+    [
+        "float64",
+        "float32",
+        "float16",
+        "bfloat16",
+        "float8_e4m3fn",
+        "float8_e5m2",
+        "float8_e4m3fnuz",
+        "float8_e5m2fnuz",
+        "complex128",
+        "complex64",
+        "complex32",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint64",
+        "uint32",
+        "uint16",
+        "uint8",
+        "bool",
+    ]
+)
+
+
+def _known_dtype(name: str) -> str:
+    if name not in DTYPES:
+        raise ValueError(f"{name!r} is not a torch dtype ({', '.join(sorted(DTYPES))})")
+    return name
+
+
+DTypeName = Annotated[str, AfterValidator(_known_dtype)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
@@ -48,7 +82,7 @@ class EntryModel(_Strict):
     call: NonNeg  # 0 for the first call of this module
     output: Name  # where the tensor sits in the output structure ("" for a single tensor, "0", "logits", ...)
     shape: tuple[NonNeg, ...]  # complex tensors: shape of the real view (..., 2)
-    dtype: Name
+    dtype: DTypeName
     numel: NonNeg
     stats: StatsModel
     sample: Name  # tensor key of the sample in tensors.safetensors
@@ -62,7 +96,7 @@ class InputItem(_Strict):
     kind: Literal["tensor", "value"]
     key: Name | None = None  # tensor key in tensors.safetensors (kind "tensor")
     shape: tuple[NonNeg, ...] | None = None
-    dtype: Name | None = None
+    dtype: DTypeName | None = None
     value: int | float | bool | str | None = None  # kind "value": a plain JSON scalar
 
 
@@ -81,15 +115,15 @@ class ModelInfo(_Strict):
     kind: Name
     parameters: NonNeg
     weights_sha256: Sha256  # over the state dict as loaded (before any --dtype cast), names sorted, dtype-aware
-    weights_dtype: Name
+    weights_dtype: DTypeName
 
 
 class RunInfo(_Strict):
     device: Name
     device_name: Name
-    dtype: Name | None  # --dtype cast of model and float inputs
-    autocast: Name | None  # autocast dtype
-    compute_dtype: Name  # least precise dtype the run computes in (chooses the tolerance row)
+    dtype: DTypeName | None  # --dtype cast of model and float inputs
+    autocast: DTypeName | None  # autocast dtype
+    compute_dtype: DTypeName  # least precise dtype the run computes in (chooses the tolerance row)
     numerics: Name | None  # emulated target arithmetic (isthmus.ops.emulate), if any
     backward: bool
     full: tuple[Name, ...]

@@ -3,7 +3,8 @@
 `evaluate(catalog, rules, question)` is pure: the same catalogue, rule set and question always give the same
 `Verdict`, listing every rule that fired with its source and evidence grade. `check()` is the convenience that loads
 the packaged data, applies scenario files and calls it. Every verdict carries the date of the rule data and a notice
-that it is not legal advice.
+that it is not legal advice. No date is refused: a date after the data date is answered with a staleness warning
+naming that date, and a date before the first AI-chip rule is answered (no chip-specific control then) with a caveat.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class Question:
     state_funded: bool = False
     us_person: bool = False
     entity: str | None = None
+    listed_affiliate: bool = False  # >= 50 % owned by Entity List / MEU / certain SDN parties (Affiliates rule)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class Verdict:
     classification: tpp.Classification | None
     reasons: tuple[str, ...] = field(default=())  # why the confidence is what it is, caveats
     scenarios: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # the answer may be out of date (question after the data date), or out of scope
+
+    @property
+    def stale(self) -> bool:
+        """True when the question date is after the rule data date: later measures are not in the data."""
+        return self.on > self.data_date
 
     @property
     def deciding(self) -> tuple[FiredRule, ...]:
@@ -140,6 +148,8 @@ class Verdict:
             else {"vintage": c.vintage.key, "eccn": c.eccn, "paragraph": c.paragraph, "tpp": c.tpp, "pd": c.pd},
             "rules": [r.to_json() for r in self.rules],
             "scenarios": list(self.scenarios),
+            "warnings": list(self.warnings),
+            "stale": self.stale,
             "data_date": self.data_date.isoformat(),
             "notice": self.notice,
         }
@@ -239,6 +249,7 @@ def _actor_matches(sel: ActorSelector | None, q: Question, groups: Mapping[str, 
             not sel.not_hq or not _in(q.actor_hq, sel.not_hq, groups),
             sel.state_funded is None or sel.state_funded is q.state_funded,
             sel.us_person is None or sel.us_person is q.us_person,
+            sel.listed_affiliate is None or sel.listed_affiliate is q.listed_affiliate,
             not sel.entity or (q.entity is not None and q.entity.lower() in sel.entity),
         ]
     )
@@ -303,6 +314,7 @@ def evaluate(catalog: Catalog, rules: RuleSet, q: Question) -> Verdict:
     if cls is not None and cls.eccn == "unknown":
         confidence = _LOWER[confidence]
         reasons.append(f"3A090 class unknown for {chip.key} ({cls.paragraph}): TPP/PD-based rules were not applied")
+    warnings = date_warnings(q.on, rules)
     if q.on > rules.data_date:
         confidence = _LOWER[confidence]
         reasons.append(f"the question date is after the rule data date {rules.data_date.isoformat()}")
@@ -324,7 +336,26 @@ def evaluate(catalog: Catalog, rules: RuleSet, q: Question) -> Verdict:
         cls,
         tuple(reasons),
         rules.scenarios,
+        warnings,
     )
+
+
+def date_warnings(on: dt.date, rules: RuleSet) -> tuple[str, ...]:
+    """What a date outside the rule data's span means for an answer: stale after the data date; before the first
+    AI-chip rule, no chip-specific control applied (general controls still did)."""
+    out: list[str] = []
+    if on > rules.data_date:
+        out.append(
+            f"stale: the rule data is as of {rules.data_date.isoformat()}, before {on.isoformat()}; measures adopted, "
+            "changed or ended since then are not reflected"
+        )
+    if on < rules.earliest:
+        out.append(
+            f"{on.isoformat()} is before the first AI-chip measure in the data ({rules.earliest.isoformat()}): no "
+            "chip-specific export control applied then; general controls (embargoes, Entity List, end-use rules) "
+            "are not modelled"
+        )
+    return tuple(out)
 
 
 def country(code: str, what: str = "destination") -> str:
@@ -361,16 +392,10 @@ def question(
     state_funded: bool = False,
     us_person: bool = False,
     entity: str | None = None,
-    rules: RuleSet | None = None,
+    listed_affiliate: bool = False,
 ) -> Question:
-    """Validate user input into a Question (unknown chip, country, action or a date before the data: InputError)."""
-    rules = rules or load_rules()
+    """Validate user input into a Question (unknown chip, country or action: InputError). Every date is answered."""
     key = load_catalog().chip(chip).key
-    if on < rules.earliest:
-        raise InputError(
-            f"no rule data before {rules.earliest.isoformat()} (asked about {on.isoformat()})",
-            hint=f"ask about a date on or after {rules.earliest.isoformat()}",
-        )
     return Question(
         key,
         country(destination),
@@ -380,6 +405,7 @@ def question(
         state_funded,
         us_person,
         normalise(entity) if entity else None,
+        listed_affiliate,
     )
 
 
@@ -394,6 +420,7 @@ def check(
     scenarios: Sequence[Path] = (),
     us_person: bool = False,
     entity: str | None = None,
+    listed_affiliate: bool = False,
 ) -> Verdict:
     """Verdict for deploying (or exporting, buying, using...) `chip` in `destination` on `on`.
 
@@ -410,7 +437,7 @@ def check(
         state_funded=state_funded,
         us_person=us_person,
         entity=entity,
-        rules=rules,
+        listed_affiliate=listed_affiliate,
     )
     return evaluate(load_catalog(), rules, q)
 
@@ -424,6 +451,9 @@ def matrix(
     action: str = "deploy",
     state_funded: bool = False,
     scenarios: Sequence[Path] = (),
+    us_person: bool = False,
+    entity: str | None = None,
+    listed_affiliate: bool = False,
 ) -> list[list[Verdict]]:
     """Verdicts for every chip (rows) x destination (columns)."""
     rules = _rules_for(tuple(scenarios))
@@ -432,7 +462,17 @@ def matrix(
     for chip in chips:
         row = []
         for dest in destinations:
-            q = question(chip, dest, actor_hq=actor_hq, action=action, on=on, state_funded=state_funded, rules=rules)
+            q = question(
+                chip,
+                dest,
+                actor_hq=actor_hq,
+                action=action,
+                on=on,
+                state_funded=state_funded,
+                us_person=us_person,
+                entity=entity,
+                listed_affiliate=listed_affiliate,
+            )
             row.append(evaluate(catalog, rules, q))
         rows.append(row)
     return rows

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from isthmus.plan.catalog_schema import StrictModel
 
 Action = Literal["export", "reexport", "transfer", "purchase", "deploy", "use"]
 ACTIONS: tuple[str, ...] = ("export", "reexport", "transfer", "purchase", "deploy", "use")
@@ -39,10 +41,6 @@ Evidence = Literal["P", "S", "R", "D", "U"]
 Country = str  # ISO 3166-1 alpha-2, or "group:NAME", or "*" (anywhere)
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class ChipSelector(StrictModel):
     """Matches a chip when every condition given holds (an empty selector matches every chip)."""
 
@@ -63,6 +61,7 @@ class ActorSelector(StrictModel):
     state_funded: bool | None = None
     us_person: bool | None = None
     entity: tuple[str, ...] = ()  # named entities (lower case), e.g. "huawei"
+    listed_affiliate: bool | None = None  # >= 50 % owned by Entity List / MEU / certain SDN parties
 
 
 class RuleSpec(StrictModel):

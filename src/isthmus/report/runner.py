@@ -18,8 +18,10 @@ from isthmus.report.model import AssessContext, AssessReport, SectionResult
 # (key, title, "module:function"), in report order. Each capability adds its own line.
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("environment", "Environment", "isthmus.report.environment:section"),
+    ("telemetry", "Accelerator telemetry", "isthmus.monitor.section:section"),
     ("inventory", "Project inventory", "isthmus.report.inventory:section"),
     ("scan", "Static scan", "isthmus.scan.section:section"),
+    ("compat", "Software stack", "isthmus.compat.section:section"),
     ("ops", "Operator coverage", "isthmus.ops.section:section"),
     ("emulate", "Emulated run", "isthmus.ops.emulate_section:section"),
     ("run", "Unmodified run", "isthmus.accel.section:section"),

@@ -73,7 +73,12 @@ def file_kind(name: str, parent: str = "") -> str | None:
         return "pyproject"
     if lower == "setup.cfg":
         return "setupcfg"
-    if lower.endswith(_SHELL) or lower == "dockerfile":
+    if (
+        lower.endswith(_SHELL)
+        or lower == "dockerfile"
+        or lower.startswith("dockerfile.")
+        or lower.endswith(".dockerfile")
+    ):
         return "launch"
     if lower.endswith((".cu", ".cuh", *_CPP)):
         return "cuda"

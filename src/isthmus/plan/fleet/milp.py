@@ -15,6 +15,8 @@ the program small (one integer per offer) and is how a serving fleet behind a lo
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,8 +86,7 @@ def solve(
         if f"demand:{w.key}" not in relaxed and wi not in has_col:
             return _timed(empty, t0)
     lp, n_rows = _build_lp(problem, relaxed, o_idx, cols, feasibility_only, min_units or {})
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
-    h.silent()
+    h = _quiet_highs()
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
@@ -122,6 +123,24 @@ def solve(
         ),
         t0,
     )
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A silent solver. HiGHS prints its banner from C++ on construction, before any option can be set, so the
+    process's stdout (fd 1) points at /dev/null meanwhile: `--format json` output must stay JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
+        h.silent()
+        h.setOptionValue("log_to_console", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
 
 
 def _timed(s: Solution, t0: float) -> Solution:

@@ -12,7 +12,6 @@ import datetime as dt
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError, NotInstalledError
+
+# imported once by the fork server, so each sweep worker starts warm
+_WORKER_MODULES = ("isthmus.plan.fleet.planner", "isthmus.plan.fleet.oracles", "isthmus.plan.fleet.schema")
 
 
 def _current_rules() -> dict[str, list[str]]:
@@ -159,19 +161,44 @@ def run_sweep(
     n = workers or min(len(runs), os.cpu_count() or 1)
     if n <= 1 or len(runs) == 1:
         return [fn(r) for r in runs]
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(fn, runs))
+    from isthmus.pools import map_ordered
+
+    # workers start from a fork server (never a fork of this process, whose HiGHS thread pool may already run)
+    return map_ordered(fn, runs, n, preload=_WORKER_MODULES)
 
 
 def _on_ray(runs: list[Run], address: str, fn: Callable[[Run], RunResult]) -> list[RunResult]:
+    """Run on Ray: `local` starts a local instance, `auto` joins the cluster this host belongs to, HOST:PORT joins
+    that head node. A head node that does not answer fails within seconds (Ray itself retries for minutes)."""
     try:
         import ray
     except ImportError as e:
         raise NotInstalledError("ray (for --ray)", "pip install 'isthmus[ray]'") from e
-    ray.init(address=None if address == "local" else address, ignore_reinit_error=True)
+    start = "start one with `ray start --head`, or use --ray local for a local instance"
+    if address not in ("local", "auto"):
+        _check_reachable(address, start)
+    try:
+        # log_to_driver=False: workers' output never reaches our stdout (where --format json goes)
+        ray.init(address=None if address == "local" else address, ignore_reinit_error=True, log_to_driver=False)
+    except ConnectionError as e:
+        raise InputError(f"--ray {address}: no Ray cluster found ({e})", hint=start) from e
     remote = ray.remote(fn)
     results: list[RunResult] = ray.get([remote.remote(r) for r in runs])
     return results
+
+
+def _check_reachable(address: str, hint: str, timeout_s: float = 3.0) -> None:
+    """Fail fast when nothing listens at HOST:PORT (Ray's own connect retries for minutes)."""
+    import socket
+
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdecimal():
+        raise InputError(f"--ray {address}: not an address", hint="write HOST:PORT, 'auto' or 'local'")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise InputError(f"--ray {address}: nothing answers there ({e.strerror or e})", hint=hint) from e
 
 
 def print_sweep(results: list[RunResult], console: Any) -> None:

@@ -4,6 +4,10 @@
     >>> estimate_train(m, "dgx-h100", 64, seq_len=8192).mfu            # doctest: +SKIP
     >>> estimate_serve(m, "cloudmatrix-384", 16, precision="int8", prompt_len=2048, output_len=512, tpot_ms=50)
 
+`answer(Question(...))` is the one entry point for every option (fixed layouts, concurrency, prefill/decode
+pools, speculative decoding, FP4/W4A8, LoRA, context parallelism, expert imbalance, prefix hits, software stacks);
+`estimate_train` / `estimate_serve` stay for callers that need only the basic questions.
+
 Hardware comes from the catalogue (`isthmus.plan.catalog`), achieved fractions of peak from
 `plan/data/efficiency.yaml` (fitted on published measurements), models from `plan/data/models.yaml` or a Hugging
 Face config.json. Every estimate carries a breakdown into compute, memory and communication time and its bound.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 from isthmus.errors import InputError
 from isthmus.plan.perfmodel import serve, train
+from isthmus.plan.perfmodel.ask import Answer, Question, answer, parse_layout, parse_spec
 from isthmus.plan.perfmodel.breakdown import Bound, Breakdown
 from isthmus.plan.perfmodel.efficiency import Efficiency, get_efficiency, list_stacks
 from isthmus.plan.perfmodel.hardware import Hardware, resolve_hardware
@@ -22,20 +27,25 @@ from isthmus.plan.perfmodel.serve import ServeEstimate, ServeLayout
 from isthmus.plan.perfmodel.train import TrainEstimate, TrainLayout
 
 __all__ = [
+    "Answer",
     "Bound",
     "Breakdown",
     "Efficiency",
     "Hardware",
     "ModelSpec",
+    "Question",
     "ServeEstimate",
     "ServeLayout",
     "TrainEstimate",
     "TrainLayout",
+    "answer",
     "estimate_serve",
     "estimate_train",
     "get_model",
     "list_models",
     "list_stacks",
+    "parse_layout",
+    "parse_spec",
     "resolve_hardware",
     "serve_setup",
 ]
@@ -105,6 +115,7 @@ def estimate_train(
     global_batch_tokens: int | None = None,
     stack: str | None = None,
     layout: TrainLayout | None = None,
+    lora: bool = False,
 ) -> TrainEstimate:
     """Step time, tokens/s and MFU of training `model` on `devices` chips of `system`.
 
@@ -122,7 +133,7 @@ def estimate_train(
     gbt = global_batch_tokens if global_batch_tokens is not None else max(4 * 2**20, devices * seq_len)
     if gbt < seq_len:
         raise InputError(f"global_batch_tokens ({gbt}) is smaller than one sequence ({seq_len})")
-    if layout is not None and layout.tp * layout.pp * layout.dp != devices:
-        raise InputError(f"layout {layout} uses {layout.tp * layout.pp * layout.dp} devices, not {devices}")
-    job = train._job(model, hw, eff, prec, devices, seq_len, gbt)
+    if layout is not None and layout.devices != devices:
+        raise InputError(f"layout {layout} uses {layout.devices} devices, not {devices}")
+    job = train._job(model, hw, eff, prec, devices, seq_len, gbt, lora)
     return train.search(job, layout)

@@ -1,7 +1,8 @@
 """The calibration cases (`plan/data/calibration_cases.yaml`): published measurements as estimator inputs.
 
 `predict(case)` runs the estimator the way the record was measured; `table()` gives record, measured, estimate and
-error for every case. The efficiency fit (tools/fit_efficiency.py), the tests and the peer comparison all use this.
+error for every case. Only the peer comparison (benchmarks/compare_estimators.py) uses these eight cases now; the
+same records, and 74 more, are in the back-test ledger (`ledger.py`), which the efficiency fit uses.
 """
 
 from __future__ import annotations

@@ -44,3 +44,8 @@ def train_flops_per_token(m: ModelSpec, seq_len: int, *, recompute: str = "selec
 def model_flops_per_token(m: ModelSpec, seq_len: int) -> float:
     """Model FLOPs per token for MFU (no recomputation counted, PaLM 2022 appendix B convention, causal)."""
     return 3.0 * (matmul_flops_per_token(m) + attention_flops_per_token(m, causal_context(seq_len)))
+
+
+def routed_matmul_flops_per_token(m: ModelSpec) -> float:
+    """The routed-expert share of `matmul_flops_per_token` (0 for a dense model)."""
+    return 2.0 * m.moe_layers * m.active_experts * m.mlp_params(m.expert_ffn) if m.moe else 0.0

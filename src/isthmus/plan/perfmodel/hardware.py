@@ -40,12 +40,16 @@ class Hardware:
 
     @property
     def default_stack(self) -> str:
-        return {"nvidia": "cuda", "huawei": "cann"}.get(self.vendor, "cuda")
+        from isthmus.plan.perfmodel.efficiency import VENDOR_STACKS
+
+        return VENDOR_STACKS.get(self.vendor, "cuda")
 
     def peak(self, precision: str) -> float | None:
         """Dense FLOP/s (or OP/s) at a catalogue precision, None when the chip does not support it."""
-        value = dict(self.peaks).get(precision)
-        return None if value is None else value * 1e12
+        for name, value in self.peaks:
+            if name == precision:
+                return None if value is None else value * 1e12
+        return None
 
     def scaled(self, **changes: float) -> Hardware:
         """A copy with some figures changed (what-if analyses and the sanity tests)."""

@@ -49,3 +49,11 @@ def checkpoint_bytes_per_token_layer(m: ModelSpec, tp: int) -> float:
 def kv_cache_bytes_per_token(m: ModelSpec, kv_bytes: float) -> float:
     """KV-cache bytes of one token over all layers (GQA: K and V per KV head; MLA: the compressed latent)."""
     return m.kv_elems_per_token * kv_bytes
+
+
+def elementwise_bytes_per_token(m: ModelSpec) -> float:
+    """HBM traffic of one token's non-GEMM kernels (norms, rotary, activation, residual adds, softmax inputs) in
+    one forward pass over all layers: each reads or writes about the layer's stored activations, 34·h bytes per
+    token per layer in bf16 (Korthikanti et al. 2022, sec. 4.1). These kernels run between the GEMMs, so their
+    time adds to the step rather than hiding under it."""
+    return 34.0 * m.hidden * m.layers

@@ -3,15 +3,24 @@
 An instance is `tp x dp_attn` devices: attention is tensor-parallel over `tp` and data-parallel over `dp_attn`;
 a MoE's routed experts are spread over the whole instance (EP = instance size), a dense model has dp_attn = 1.
 Decode is one step for every running sequence: weights and KV cache stream from HBM (memory-bound at small
-batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching each step also
-prefills the prompts of the sequences that replace finished ones (B·prompt/output tokens per step).
+batch), matmuls grow with the batch (compute-bound at large batch). With continuous batching a step also pays its
+share of prefill: batch x accepted / output_len requests finish per step and as many new prompts are prefilled
+(chunked into the steps), each priced as a prefill forward (its expert weights read once, its all-to-alls
+deduplicated and overlapped), never as extra decode tokens on the decode path's exposed all-to-all.
 Tensor-parallel all-reduces are exposed. Expert all-to-alls overlap with compute in prefill (two micro-batches,
-as in DeepSeek's and CloudMatrix-Infer's engines) and are exposed in decode, where they are latency-bound and sit
-on the attention -> dispatch -> experts -> combine chain (see `decode_step`).
+as in DeepSeek's and CloudMatrix-Infer's engines); in decode, where they are latency-bound and sit on the
+attention -> dispatch -> experts -> combine chain, they are exposed, or overlapped by two micro-batches at twice
+the calls when that is faster (SGLang's two-batch overlap, DeepSeek's decode pipeline). Speculative decoding
+(MTP / EAGLE) verifies `spec_tokens` per sequence per step and keeps `spec_accepted` of them on average, so TPOT
+per token is the step time over `spec_accepted`. Expert-load imbalance (`eplb`, max/mean tokens per expert rank
+after load balancing) stretches the expert matmuls and the expert all-to-alls of the busiest rank. Each forward
+also pays the stack's fixed cost per layer (`layer_overhead_us`), and KV-cache reads run at their own fitted
+bandwidth fraction (`memory_kv`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +67,9 @@ class ServeEstimate:
     kv_gib_per_device: float
     weights_gib_per_device: float
     capacity_gib: float
-    limited_by: str  # what stopped the batch from growing: "memory", "tpot", "ttft"
+    limited_by: str  # what stopped the batch from growing: "memory", "tpot", "ttft", "concurrency", "fixed"
+    step_ms: float = 0.0  # one decode step (with speculative decoding: several tokens per step)
+    tokens_per_step: float = 1.0  # output tokens per sequence per step (1 without speculative decoding)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +89,8 @@ class ServeEstimate:
             "weights_gib_per_device": self.weights_gib_per_device,
             "capacity_gib": self.capacity_gib,
             "limited_by": self.limited_by,
+            "step_ms": self.step_ms,
+            "tokens_per_step": self.tokens_per_step,
         }
 
 
@@ -90,15 +103,37 @@ class Setup:
     eff: Efficiency
     prec: Precision
     kv_bytes: float
+    spec_tokens: float = 1.0  # tokens verified per sequence per decode step (1 + draft tokens)
+    spec_accepted: float = 1.0  # output tokens kept per sequence per step on average
+    eplb: float = 1.0  # max / mean routed-token load of the expert ranks (1: perfectly balanced)
 
-    @property
+    @functools.cached_property
     def peak_mm(self) -> float:
         peak = self.hw.peak(self.prec.peak)
         if peak is None:
             raise ValueError(f"{self.hw.key} has no {self.prec.peak} peak")
         return peak * self.eff.matmul(self.prec.peak)
 
-    @property
+    @functools.cached_property
+    def peak_expert(self) -> float:
+        """Achieved FLOP/s of the routed-expert matmuls (a format the chip lacks runs widened at the dense peak)."""
+        at = self.prec.experts_at
+        peak = self.hw.peak(at)
+        if peak is None:
+            return self.peak_mm
+        return peak * self.eff.matmul(at)
+
+    @functools.cached_property
+    def _mm_s_per_token(self) -> float:
+        routed = flops.routed_matmul_flops_per_token(self.m)
+        dense = flops.matmul_flops_per_token(self.m) - routed
+        return dense / self.peak_mm + routed * self.eplb / self.peak_expert * (1.0 + self.prec.dequant)
+
+    def matmul_s(self, tokens: float, devices: int) -> float:
+        """Seconds of weight matmuls for `tokens` spread over `devices` (experts on the busiest rank)."""
+        return tokens * self._mm_s_per_token / devices
+
+    @functools.cached_property
     def peak_attn(self) -> float:
         return (self.hw.peak("bf16") or self.hw.peak(self.prec.peak) or 1.0) * self.eff.compute
 
@@ -106,7 +141,7 @@ class Setup:
 def weight_bytes_per_device(s: Setup, lay: ServeLayout, touched: float = 1.0) -> float:
     """Weights one device holds (or, with `touched` < 1, streams: only the experts some token routed to)."""
     m = s.m
-    return (m.dense_params / lay.tp + m.expert_params * touched / lay.size) * s.prec.weight_bytes
+    return m.dense_params / lay.tp * s.prec.weight_bytes + m.expert_params * touched / lay.size * s.prec.expert_bytes
 
 
 def kv_split(s: Setup, lay: ServeLayout) -> int:
@@ -134,14 +169,21 @@ def _comm(s: Setup, lay: ServeLayout, tokens_attn: float, tokens_dev: float, *, 
         per_layer = comm.all_to_all_s(
             send * s.prec.dispatch_bytes, lay.size, up, out, hw.scaleup_domain, lat, fan
         ) + comm.all_to_all_s(send * 2.0, lay.size, up, out, hw.scaleup_domain, lat, fan)
-        ep_s = m.moe_layers * per_layer
+        ep_s = m.moe_layers * per_layer * s.eplb
     return tp_s, ep_s
 
 
-def _roofline(s: Setup, mm_flops: float, weight_bytes: float, attn_flops: float, kv_bytes: float) -> Breakdown:
+def _roofline(s: Setup, mm_s: float, weight_bytes: float, attn_flops: float, kv_bytes: float) -> Breakdown:
     """Weight matmuls and attention are separate kernels: each takes the slower of its compute and memory time."""
     bw = s.hw.memory_bw * s.eff.memory
-    return roofline(mm_flops / s.peak_mm, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / bw)
+    kv_bw = s.hw.memory_bw * (s.eff.memory_kv or s.eff.memory)  # paged KV reads reach less than weight streams
+    return roofline(mm_s, weight_bytes / bw) + roofline(attn_flops / s.peak_attn, kv_bytes / kv_bw)
+
+
+def _fixed(s: Setup) -> Breakdown:
+    """The stack's fixed cost per layer of one forward (kernel launches, synchronisation, scheduling that graphs
+    and fusion do not remove), counted as compute time."""
+    return Breakdown(s.m.layers * s.eff.layer_overhead_s, 0.0)
 
 
 def decode_step(
@@ -167,14 +209,24 @@ def decode_step(
     touched = 1.0 - (1.0 - m.active_experts / m.experts) ** tokens if m.moe else 1.0
     weights = weight_bytes_per_device(s, lay, touched)
     kv = tokens_attn * context * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
-    mm = tokens * flops.matmul_flops_per_token(m) / lay.size
     attn = (
         tokens_attn * q_tokens * flops.attention_flops_per_token(m, context, decode=True)
         + prefill_tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len))
     ) / lay.tp
-    bd = _roofline(s, mm, weights, attn, kv)
-    tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens / lay.size, dedup=False)
-    return exposed(bd, tp_s + ep_s)
+    bd = _roofline(s, s.matmul_s(tokens, lay.size), weights, attn, kv) + _fixed(s)
+    decode_tokens = batch * q_tokens
+    tp_s, ep_s = _comm(s, lay, decode_tokens / lay.dp_attn, decode_tokens / lay.size, dedup=False)
+    step = exposed(bd, tp_s + ep_s)
+    if ep_s > 0:  # or two micro-batches overlapping the all-to-alls (twice the calls), when that is faster
+        lat = s.eff.scaleup_latency_s if lay.size <= s.hw.scaleup_domain else s.eff.scaleout_latency_s
+        tbo = overlapped(exposed(bd, tp_s), ep_s + 2 * m.moe_layers * lat, s.eff.overlap_compute_share)
+        step = tbo if tbo.total_s < step.total_s else step
+    if prefill_tokens <= 0:
+        return step
+    # the piggybacked prompt tokens: tensor-parallel all-reduces exposed, expert all-to-alls deduplicated and
+    # overlapped with the step's compute as in a prefill forward (DeepEP normal kernels, two micro-batches)
+    ptp_s, pep_s = _comm(s, lay, prefill_tokens / lay.dp_attn, prefill_tokens / lay.size, dedup=True)
+    return overlapped(exposed(step, ptp_s), pep_s, s.eff.overlap_compute_share)
 
 
 def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_len: float) -> Breakdown:
@@ -183,10 +235,11 @@ def prefill_step(s: Setup, lay: ServeLayout, tokens_per_device: float, prompt_le
     communication kernels holding the stack's `overlap_compute_share` of the compute units meanwhile."""
     m = s.m
     tokens = tokens_per_device * lay.size
-    mm = tokens * flops.matmul_flops_per_token(m) / lay.size
     attn = tokens / lay.dp_attn * flops.attention_flops_per_token(m, flops.causal_context(prompt_len)) / lay.tp
     kv_write = tokens / lay.dp_attn * memory.kv_cache_bytes_per_token(m, s.kv_bytes) / kv_split(s, lay)
-    bd = _roofline(s, mm, weight_bytes_per_device(s, lay), attn, kv_write)
+    bd = _roofline(s, s.matmul_s(tokens, lay.size), weight_bytes_per_device(s, lay), attn, kv_write)
+    elementwise = tokens_per_device * memory.elementwise_bytes_per_token(m) / (s.hw.memory_bw * s.eff.memory)
+    bd = bd + Breakdown(0.0, elementwise) + _fixed(s)
     tp_s, ep_s = _comm(s, lay, tokens / lay.dp_attn, tokens_per_device, dedup=True)
     return overlapped(exposed(bd, tp_s), ep_s, s.eff.overlap_compute_share)
 
@@ -208,35 +261,64 @@ class Targets:
     output_len: int
     tpot_s: float | None
     ttft_s: float | None
+    max_concurrency: int | None = None  # cap on sequences in flight in the whole group (engines' max running requests)
+    concurrency: int | None = None  # fixed sequences in flight in the whole group (a closed-loop benchmark)
+    piggyback: bool = True  # continuous batching prefills new prompts inside decode steps (False: decode-only pool)
+    prefix_hit: float = 0.0  # share of prompt tokens found in the prefix cache (not recomputed)
+    context: float | None = None  # mean KV length of a decoding sequence (default prompt + output / 2)
 
 
-def _at_batch(s: Setup, lay: ServeLayout, t: Targets, batch: int) -> tuple[Breakdown, float]:
+def spec_step(
+    s: Setup, lay: ServeLayout, batch: float, context: float, prefill_tokens: float = 0.0, prompt_len: float = 0.0
+) -> Breakdown:
+    """One decode step including its speculative draft: the target model verifies `spec_tokens` per sequence,
+    and `spec_tokens - 1` draft passes of a one-layer MTP/EAGLE head cost 1/layers of a one-token step each."""
+    step = decode_step(s, lay, batch, context, prefill_tokens, prompt_len, q_tokens=s.spec_tokens)
+    if s.spec_tokens <= 1:
+        return step
+    draft = decode_step(s, lay, batch, context).scale((s.spec_tokens - 1) / s.m.layers)
+    return step + draft
+
+
+def one_prefill(s: Setup, lay: ServeLayout, t: Targets) -> Breakdown:
+    """The prefill forward of one request's uncached prompt tokens on an instance."""
+    new_tokens = max(t.prompt_len * (1.0 - t.prefix_hit), 1.0)
+    return prefill_step(s, lay, new_tokens / lay.size, t.prompt_len)
+
+
+def _at_batch(
+    s: Setup, lay: ServeLayout, t: Targets, batch: int, prefill: Breakdown | None = None
+) -> tuple[Breakdown, float]:
     """(decode-step breakdown, TTFT seconds) at `batch` sequences per instance."""
-    context = t.prompt_len + t.output_len / 2
-    step = decode_step(s, lay, batch, context, batch * t.prompt_len / t.output_len, t.prompt_len)
-    prefill = prefill_step(s, lay, t.prompt_len / lay.size, t.prompt_len).total_s
-    return step, prefill + step.total_s
+    context = t.context if t.context is not None else t.prompt_len + t.output_len / 2
+    step = spec_step(s, lay, batch, context)
+    prefill = prefill if prefill is not None else one_prefill(s, lay, t)
+    if t.piggyback:  # continuous batching: each step also carries its share of the new requests' prefill
+        step = step + prefill.scale(min(batch, batch * s.spec_accepted / t.output_len))
+    return step, prefill.total_s + step.total_s
 
 
 def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> ServeEstimate:
     """The largest batch this instance shape sustains within memory, TPOT and TTFT; throughput for the group."""
     instances = devices // lay.size
+    pre = one_prefill(s, lay, t)
     capacity = s.hw.memory_bytes * s.eff.memory_usable
     weights = weight_bytes_per_device(s, lay)
     per_seq = (t.prompt_len + t.output_len) * memory.kv_cache_bytes_per_token(s.m, s.kv_bytes) / kv_split(s, lay)
     b_mem = int((capacity - weights) * lay.dp_attn // per_seq) if capacity > weights else 0
 
     def make(ok: bool, why: str, batch: int, limited: str) -> ServeEstimate:
-        bd, ttft = _at_batch(s, lay, t, max(batch, 1))
-        tps = batch / bd.total_s * instances if ok else 0.0
+        bd, ttft = _at_batch(s, lay, t, max(batch, 1), pre)
+        running = batch * instances if t.concurrency is None else min(batch * instances, t.concurrency)
+        tps = running * s.spec_accepted / bd.total_s if ok else 0.0
         kv_dev = max(batch, 1) / lay.dp_attn * per_seq
         return ServeEstimate(
             ok,
             why,
             tps,
-            bd.total_s * 1e3,
+            bd.total_s / s.spec_accepted * 1e3,
             ttft * 1e3,
-            batch * instances,
+            running,
             bd,
             bd.bound,
             lay,
@@ -247,6 +329,8 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
             weights / GIB,
             capacity / GIB,
             limited,
+            bd.total_s * 1e3,
+            s.spec_accepted,
         )
 
     if b_mem < 1:
@@ -259,35 +343,46 @@ def best_for_layout(s: Setup, lay: ServeLayout, t: Targets, devices: int) -> Ser
             "memory",
         )
 
-    def ok(batch: int) -> bool:
-        bd, ttft = _at_batch(s, lay, t, batch)
-        return (t.tpot_s is None or bd.total_s <= t.tpot_s) and (t.ttft_s is None or ttft <= t.ttft_s)
+    def tpot(bd: Breakdown) -> float:
+        return bd.total_s / s.spec_accepted
 
+    def ok(batch: int) -> bool:
+        bd, ttft = _at_batch(s, lay, t, batch, pre)
+        return (t.tpot_s is None or tpot(bd) <= t.tpot_s) and (t.ttft_s is None or ttft <= t.ttft_s)
+
+    if t.concurrency is not None:  # a fixed concurrency: report it, feasible when it fits and meets the targets
+        fixed = -(-t.concurrency // instances)  # the busiest instance
+        if fixed > b_mem:
+            return make(False, f"out of memory: {fixed} sequences per instance, at most {b_mem} fit", fixed, "memory")
+        why = "" if ok(fixed) else "a latency target is missed at this concurrency"
+        return make(not why, why, fixed, "fixed")
     if not ok(1):
-        bd, ttft = _at_batch(s, lay, t, 1)
-        miss = "TPOT" if t.tpot_s is not None and bd.total_s > t.tpot_s else "TTFT"
+        bd, ttft = _at_batch(s, lay, t, 1, pre)
+        miss = "TPOT" if t.tpot_s is not None and tpot(bd) > t.tpot_s else "TTFT"
         return make(
             False,
-            f"{miss} target missed even at batch 1 (TPOT {bd.total_s * 1e3:.1f} ms, TTFT {ttft * 1e3:.0f} ms)",
+            f"{miss} target missed even at batch 1 (TPOT {tpot(bd) * 1e3:.1f} ms, TTFT {ttft * 1e3:.0f} ms)",
             0,
             miss.lower(),
         )
-    lo, hi = 1, b_mem  # the step time grows with the batch: bisect for the largest batch that meets the targets
+    cap = b_mem if t.max_concurrency is None else min(b_mem, max(1, t.max_concurrency // instances))
+    lo, hi = 1, cap  # the step time grows with the batch: bisect for the largest batch that meets the targets
     if ok(hi):
-        return make(True, "", hi, "memory")
+        return make(True, "", hi, "memory" if hi == b_mem else "concurrency")
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    bd, ttft = _at_batch(s, lay, t, hi)
-    limited = "tpot" if t.tpot_s is not None and bd.total_s > t.tpot_s else "ttft"
+    bd, ttft = _at_batch(s, lay, t, hi, pre)
+    limited = "tpot" if t.tpot_s is not None and tpot(bd) > t.tpot_s else "ttft"
     return make(True, "", lo, limited)
 
 
-def search(s: Setup, t: Targets, devices: int) -> ServeEstimate:
-    """The instance shape with the highest group throughput; when none is feasible, the first failure."""
+def search(s: Setup, t: Targets, devices: int, layout: ServeLayout | None = None) -> ServeEstimate:
+    """The instance shape with the highest group throughput (only `layout` when given); when none is feasible,
+    the first failure."""
     best: ServeEstimate | None = None
     first_fail: ServeEstimate | None = None
-    for lay in layouts(s.m, s.hw, devices):
+    for lay in [layout] if layout is not None else layouts(s.m, s.hw, devices):
         est = best_for_layout(s, lay, t, devices)
         if est.feasible:
             if best is None or est.tokens_per_s > best.tokens_per_s * (1 + 1e-9):
@@ -309,7 +404,7 @@ def prefill_throughput(s: Setup, lay: ServeLayout, tokens_per_device: float, pro
 def decode_throughput(s: Setup, lay: ServeLayout, batch_per_device: float, context: float) -> float:
     """Decode output tokens/s per device for a disaggregated decode instance."""
     batch = batch_per_device * lay.size
-    return batch_per_device / decode_step(s, lay, batch, context).total_s
+    return batch_per_device * s.spec_accepted / spec_step(s, lay, batch, context).total_s
 
 
 def static_batch_throughput(

@@ -10,6 +10,14 @@ forward (Megatron distributed optimizer `--overlap-grad-reduce` / `--overlap-par
 exposed. Activation recomputation is selective (Korthikanti et al. 2022: attention recomputed, FlashAttention)
 by default; where that does not fit, the fewest whole layers per stage are fully recomputed (Megatron
 `--recompute-method block --recompute-num-layers r`), up to every layer ("full").
+
+Context parallelism (`cp`, Megatron-Core / Llama 3 sec. 3.3.2) splits every sequence over `cp` ranks: activations
+and tensor-parallel traffic per rank shrink by `cp`, the ranks all-gather K and V in the forward and
+reduce-scatter their gradients in the backward, overlapped with the attention kernels (ring attention); weights
+are replicated over dp x cp. FP8 training uses its own fitted matmul fraction (`compute_8bit_train`: delayed /
+current scaling and the BF16 master path cost more than inference's FP8). LoRA (`lora=True`) freezes the base
+weights: no weight gradients (backward = 1x forward instead of 2x), no optimizer states or gradient all-reduce
+for them (the adapters are < 1 % of the weights and left out).
 """
 
 from __future__ import annotations
@@ -40,11 +48,18 @@ class TrainLayout:
     recompute: str = "selective"  # "selective" (attention only), "block" (`recompute_layers` per stage) or "full"
     zero: int = 1  # ZeRO stage over dp (1: distributed optimizer, 3: FSDP)
     recompute_layers: int = 0  # with "block": whole layers per pipeline stage recomputed in the backward pass
+    cp: int = 1  # context parallelism: ranks one sequence is split over (devices = tp x cp x pp x dp)
+
+    @property
+    def devices(self) -> int:
+        return self.tp * self.cp * self.pp * self.dp
 
     def __str__(self) -> str:
         rc = f"recompute {self.recompute_layers}/stage" if self.recompute == "block" else self.recompute
         return (
-            f"TP{self.tp} PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
+            f"TP{self.tp}"
+            + (f" CP{self.cp}" if self.cp > 1 else "")
+            + f" PP{self.pp} DP{self.dp} EP{self.ep} mb{self.micro_batch}"
             + (f" v{self.vpp}" if self.vpp > 1 else "")
             + f" {rc} ZeRO-{self.zero}"
         )
@@ -108,6 +123,7 @@ class _Job:
     attn_fpt: float  # forward attention FLOPs per token
     peak_mm: float
     peak_attn: float
+    lora: bool = False  # frozen base weights, trainable low-rank adapters only
 
 
 def _recomputed(m: ModelSpec, lay: TrainLayout) -> int:
@@ -151,11 +167,14 @@ def _stages(job: _Job, lay: TrainLayout) -> tuple[_StageMemory, ...]:
     m = job.m
     dense_dev = m.dense_params / (lay.tp * lay.pp)
     expert_dev = m.expert_params / (lay.ep * lay.pp)
-    expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
-    states = memory.training_state_bytes(dense_dev, lay.dp, lay.zero)
-    states += memory.training_state_bytes(expert_dev, expert_dp, lay.zero)
+    expert_dp = max(1, lay.dp * lay.cp * lay.tp // lay.ep)  # ranks holding the same experts
+    if job.lora:  # frozen bf16 weights only (sharded under ZeRO-3)
+        states = memory.WEIGHT_BYTES * (dense_dev + expert_dev) / (lay.dp * lay.cp if lay.zero >= 3 else 1)
+    else:
+        states = memory.training_state_bytes(dense_dev, lay.dp * lay.cp, lay.zero)
+        states += memory.training_state_bytes(expert_dev, expert_dp, lay.zero)
     moe_share = m.moe_layers / m.layers
-    tokens_mb = lay.micro_batch * job.seq
+    tokens_mb = lay.micro_batch * job.seq // lay.cp
     per_layer = moe_share * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=True) + (
         1 - moe_share
     ) * memory.activation_bytes_per_token_layer(m, lay.tp, moe_layer=False)
@@ -203,21 +222,24 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
     tokens_dev = job.seqs * job.seq / job.devices  # work is balanced across all devices
     layers_stage = math.ceil(m.layers / lay.pp)
     recomputed = _recomputed(m, lay) / layers_stage  # share of layers whose forward runs twice
-    fwd = 3.0 + recomputed
-    compute = (
-        fwd
-        * tokens_dev
-        * (job.matmul_fpt / (job.peak_mm * eff.matmul(job.prec.peak)) + job.attn_fpt / (job.peak_attn * eff.compute))
-    )
+    fwd = (2.0 if job.lora else 3.0) + recomputed  # LoRA: no weight-gradient GEMMs for the frozen base
+    mm_eff = eff.matmul(job.prec.peak, training=True)
+    attn_s = fwd * tokens_dev * job.attn_fpt / (job.peak_attn * eff.compute)
+    compute = fwd * tokens_dev * job.matmul_fpt / (job.peak_mm * mm_eff) + attn_s
     params_dev = m.dense_params / (lay.tp * lay.pp) + m.expert_params / (lay.ep * lay.pp)
-    traffic = 3 * mbs * params_dev * memory.WEIGHT_BYTES + params_dev * 16.0 * 2 / lay.dp  # reads + optimizer
+    optimizer = 0.0 if job.lora else params_dev * 16.0 * 2 / (lay.dp * lay.cp)
+    traffic = 3 * mbs * params_dev * memory.WEIGHT_BYTES + optimizer  # weight reads + optimizer update
     mem_s = traffic / (hw.memory_bw * eff.memory)
-    core = roofline(compute, mem_s)
+    elementwise_s = fwd * tokens_dev * memory.elementwise_bytes_per_token(m) / (hw.memory_bw * eff.memory)
+    moe_fixed_s = 0.0
+    if m.moe:  # router, permutation and token-count synchronisation per MoE layer per micro-batch pass
+        moe_fixed_s = mbs * math.ceil(m.moe_layers / lay.pp) * (2 + recomputed) * eff.moe_overhead_s
+    core = roofline(compute, mem_s) + Breakdown(moe_fixed_s, elementwise_s)
     bubble = core.total_s * (lay.pp - 1) / (mbs * lay.vpp)
 
     up_bw, out_bw = hw.scaleup_bw * eff.network, (hw.scaleout_bw or 0.0) * eff.network
     lat_up, lat_out = eff.scaleup_latency_s, eff.scaleout_latency_s
-    tokens_mb = lay.micro_batch * job.seq
+    tokens_mb = lay.micro_batch * job.seq // lay.cp  # tokens of one micro-batch on one context-parallel rank
     act_bytes = tokens_mb * m.hidden * 2.0
     n_tp = 4 + 2 * recomputed  # Megatron: 2 fwd + 2 bwd (+2 recomputed fwd) per layer
     tp_s = mbs * layers_stage * n_tp * comm.all_reduce_s(act_bytes, lay.tp, up_bw, lat_up)
@@ -229,11 +251,12 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
         pp_s = (mbs + lay.pp - 1) * 2 * lay.vpp * comm.p2p_s(act_bytes / lay.tp, bw, lat)
     dp_in = job.devices <= hw.scaleup_domain
     dp_bw, dp_lat = (up_bw, lat_up) if dp_in else (out_bw, lat_out)
-    dense_grads = m.dense_params / (lay.tp * lay.pp) * memory.GRAD_BYTES
-    expert_grads = m.expert_params / (lay.ep * lay.pp) * memory.GRAD_BYTES
-    expert_dp = max(1, lay.dp * lay.tp // lay.ep)  # ranks holding the same experts
+    grads = 0.0 if job.lora else memory.GRAD_BYTES
+    dense_grads = m.dense_params / (lay.tp * lay.pp) * grads
+    expert_grads = m.expert_params / (lay.ep * lay.pp) * grads
+    expert_dp = max(1, lay.dp * lay.cp * lay.tp // lay.ep)  # ranks holding the same experts
     # one reduce-scatter of the gradients or one all-gather of the weights, dense and expert
-    one = comm.all_gather_s(dense_grads, lay.dp, dp_bw, dp_lat) + comm.all_gather_s(
+    one = comm.all_gather_s(dense_grads, lay.dp * lay.cp, dp_bw, dp_lat) + comm.all_gather_s(
         expert_grads, expert_dp, dp_bw, dp_lat
     )
     per_mb = compute / mbs
@@ -265,8 +288,15 @@ def _step(job: _Job, lay: TrainLayout) -> tuple[Breakdown, float]:
                 m.active_experts,
             )
         )
-    comm_s = tp_exposed + pp_s + dp_exposed + ep_s
-    bd = Breakdown(core.compute_s, core.memory_s, comm_s, bubble, tp_s + pp_s + dp_s + ep_s)
+    cp_s = cp_exposed = 0.0
+    if lay.cp > 1:  # K/V all-gather (forward, recomputed forward) and gradient reduce-scatter (backward) per layer
+        kv_local = tokens_mb * m.kv_elems_per_token / m.layers * 2.0 / lay.tp
+        cp_in = lay.tp * lay.cp <= hw.scaleup_domain
+        bw, lat = (up_bw, lat_up) if cp_in else (out_bw, lat_out)
+        cp_s = mbs * layers_stage * (2 + recomputed) * comm.all_gather_s(kv_local * lay.cp, lay.cp, bw, lat)
+        cp_exposed = max(0.0, cp_s - attn_s)  # ring attention overlaps the exchange with the attention kernels
+    comm_s = tp_exposed + pp_s + dp_exposed + ep_s + cp_exposed
+    bd = Breakdown(core.compute_s, core.memory_s, comm_s, bubble, tp_s + pp_s + dp_s + ep_s + cp_s)
     return bd, _memory_needed(job, lay)
 
 
@@ -274,23 +304,35 @@ def _pow2_upto(n: int) -> list[int]:
     return [1 << i for i in range(n.bit_length()) if (1 << i) <= n]
 
 
-def layouts(m: ModelSpec, hw: Hardware, devices: int) -> Iterator[TrainLayout]:
+def layouts(m: ModelSpec, hw: Hardware, devices: int, cp: int = 1) -> Iterator[TrainLayout]:
     """Every layout worth trying: TP inside the scale-up domain and dividing the heads, PP up to the layer count,
     EP dividing the experts and the dp·tp ranks; micro-batch 1-8; ZeRO-1, or ZeRO-3 without PP. Recomputation
     is not enumerated: `search` gives each layout the least that fits (`fewest_recomputed`)."""
-    tps = [t for t in _pow2_upto(min(hw.scaleup_domain, devices, 64)) if m.heads % t == 0]
+    if devices % cp:
+        return
+    per_cp = devices // cp
+    tps = [t for t in _pow2_upto(min(hw.scaleup_domain, per_cp, 64)) if m.heads % t == 0]
     for tp in tps:
-        for pp in [p for p in _pow2_upto(min(m.layers, devices // tp, 64)) if devices % (tp * p) == 0]:
-            dp = devices // (tp * pp)
-            eps = [e for e in _pow2_upto(min(m.experts, dp * tp)) if m.experts % e == 0] if m.moe else [1]
+        for pp in [p for p in _pow2_upto(min(m.layers, per_cp // tp, 64)) if per_cp % (tp * p) == 0]:
+            dp = per_cp // (tp * pp)
+            eps = [e for e in _pow2_upto(min(m.experts, dp * cp * tp)) if m.experts % e == 0] if m.moe else [1]
             for ep in eps:
                 for mb in (1, 2, 4, 8):
                     for vpp in (1, 2, 4) if pp > 1 else (1,):
                         for zero in (1, 3) if pp == 1 else (1,):  # no ZeRO-2/3 with PP (DeepSpeed, Megatron)
-                            yield TrainLayout(tp, pp, dp, ep, mb, vpp, "selective", zero)
+                            yield TrainLayout(tp, pp, dp, ep, mb, vpp, "selective", zero, cp=cp)
 
 
-def _job(m: ModelSpec, hw: Hardware, eff: Efficiency, prec: Precision, devices: int, seq: int, gbt: int) -> _Job:
+def _job(
+    m: ModelSpec,
+    hw: Hardware,
+    eff: Efficiency,
+    prec: Precision,
+    devices: int,
+    seq: int,
+    gbt: int,
+    lora: bool = False,
+) -> _Job:
     peak_mm = hw.peak(prec.peak)
     peak_attn = hw.peak("bf16") or peak_mm
     if peak_mm is None or peak_attn is None:
@@ -307,6 +349,7 @@ def _job(m: ModelSpec, hw: Hardware, eff: Efficiency, prec: Precision, devices: 
         flops.attention_flops_per_token(m, flops.causal_context(seq)),
         peak_mm,
         peak_attn,
+        lora,
     )
 
 
@@ -316,7 +359,7 @@ def evaluate(job: _Job, lay: TrainLayout) -> TrainEstimate:
     capacity = job.hw.memory_bytes * job.eff.memory_usable
     tokens = job.seqs * job.seq
     step = bd.total_s
-    model_flops = flops.model_flops_per_token(job.m, job.seq) * tokens
+    model_flops = flops.model_flops_per_token(job.m, job.seq) * tokens * (2 / 3 if job.lora else 1.0)
     peak_mfu = job.hw.peak(job.prec.peak) or job.peak_mm
     tflops = model_flops / step / job.devices
     feasible, reason = need <= capacity, ""
@@ -360,7 +403,8 @@ def search(
     best: TrainEstimate | None = None
     least_short: TrainEstimate | None = None
     capacity = job.hw.memory_bytes * job.eff.memory_usable
-    for lay in layouts(job.m, job.hw, job.devices):
+    cp = int(str(want.get("cp", 1)))
+    for lay in layouts(job.m, job.hw, job.devices, cp):
         if job.seqs < lay.dp * lay.micro_batch:
             continue
         fit = fewest_recomputed(job, lay, capacity)

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from isthmus.scan.rules import (
     amp,
+    compat,
     cuda_sources,
     deps,
     device,
@@ -33,6 +34,7 @@ FAMILIES = (
     launch,
     cuda_sources,
     ops,
+    compat,
 )
 
 __all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "get_rule"]

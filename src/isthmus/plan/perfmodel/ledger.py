@@ -1,0 +1,136 @@
+"""The back-test ledger (`plan/data/perf_ledger.yaml`): published measurements as questions, and how the model does.
+
+`backtest()` answers every expressible record through `ask.answer` (the CLI's own path) and returns its
+prediction, error and assumptions; `summary()` gives the median |error| in- and out-of-sample, by vendor and by
+phase. The split into fit and held-out records is fixed in the data by `split_rule` before any fitting.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from isthmus.plan.perfmodel.ask import Answer, Question, answer
+from isthmus.plan.perfmodel.efficiency import Efficiency
+
+
+def split_rule(record_id: str) -> str:
+    """held-out when sha256(id) is divisible by 3, else fit (the rule the data file's `split` fields follow)."""
+    return "held-out" if int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 3 == 0 else "fit"
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    source: str
+    vendor: str
+    stack: str
+    phase: str  # train | prefill | decode
+    metric: str
+    measured: float
+    unit: str
+    notes: str
+    split: str
+    question: Question | None  # None: not expressible
+    missing: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=1)
+def ledger_data() -> dict[str, Any]:
+    text = (resources.files("isthmus.plan") / "data" / "perf_ledger.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def load_records() -> tuple[Record, ...]:
+    out = []
+    for raw in ledger_data()["records"]:
+        q = raw.get("question")
+        question = None if q is None else Question.from_mapping({**q, "stack": q.get("stack", raw["stack"])})
+        out.append(
+            Record(
+                raw["id"],
+                raw["source"],
+                raw["vendor"],
+                raw["stack"],
+                raw["phase"],
+                raw["metric"],
+                float(raw["measured"]),
+                raw["unit"],
+                raw.get("notes", ""),
+                raw["split"],
+                question,
+                tuple(raw.get("missing", ())),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Row:
+    record: Record
+    estimate: float | None  # None: not expressible
+    assumptions: tuple[str, ...]
+    feasible: bool
+
+    @property
+    def error(self) -> float | None:
+        """(estimate - measured) / measured; None when the record cannot be asked."""
+        return None if self.estimate is None else (self.estimate - self.record.measured) / self.record.measured
+
+
+def predict(rec: Record, effs: Mapping[str, Efficiency] | None = None) -> Answer:
+    """The answer to `rec`'s question (optionally under other efficiencies, keyed by stack, for fitting)."""
+    if rec.question is None:
+        raise ValueError(f"{rec.id} is not expressible: {', '.join(rec.missing)}")
+    if effs and rec.stack in effs:
+        from isthmus.plan.perfmodel import ask
+
+        return ask.answer(rec.question, eff_override=effs[rec.stack])
+    return answer(rec.question)
+
+
+def backtest(records: Iterable[Record] | None = None, effs: Mapping[str, Efficiency] | None = None) -> list[Row]:
+    rows = []
+    for rec in records if records is not None else load_records():
+        if rec.question is None:
+            rows.append(Row(rec, None, (), False))
+            continue
+        a = predict(rec, effs)
+        rows.append(Row(rec, a.metrics[rec.metric], a.assumptions, a.feasible))
+    return rows
+
+
+def _median(xs: Sequence[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def summary(rows: Sequence[Row]) -> dict[str, Any]:
+    """Median |error| and median signed error per split, vendor and phase; the share of expressible records."""
+    done = [r for r in rows if r.error is not None]
+
+    def stats(sel: list[Row]) -> dict[str, Any]:
+        errs = [r.error for r in sel if r.error is not None]
+        return {"n": len(errs), "median_abs": _median([abs(e) for e in errs]), "median": _median(errs)}
+
+    out: dict[str, Any] = {
+        "records": len(rows),
+        "expressible": len(done),
+        "expressible_share": len(done) / len(rows) if rows else 0.0,
+        "missing_features": sorted({m for r in rows for m in r.record.missing}),
+    }
+    for split in ("fit", "held-out"):
+        mine = [r for r in done if r.record.split == split]
+        out[split] = {"all": stats(mine)}
+        for key, attr in (("vendor", "vendor"), ("phase", "phase")):
+            for v in sorted({getattr(r.record, attr) for r in mine}):
+                out[split][f"{key}:{v}"] = stats([r for r in mine if getattr(r.record, attr) == v])
+    return out
