@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
-from isthmus.scan import ScanOptions, all_rules, fix_source, scan_source
+from isthmus.scan import FileResult, ScanOptions, all_rules, fix_source, scan, scan_source
 from isthmus.scan.rules import Case, Rule
 
 ALL = ScanOptions()
@@ -16,27 +17,38 @@ def _cases(valid: bool) -> list[tuple[type[Rule], Case]]:
     return [(r, c) for r in all_rules() for c in r.cases(valid)]
 
 
+def _scan_case(case: Case, tmp_path: Path) -> FileResult:
+    """One file on its own, or (cases of the cross-file rules) the whole tree it belongs to."""
+    if not case.others:
+        return scan_source(case.code, case.path, ALL)
+    for rel, text in ((case.path, case.code), *case.others):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    result = scan([str(tmp_path)], ScanOptions(root=str(tmp_path)))
+    return next(r for r in result.files if r.path == case.path)
+
+
 def _ids(valid: bool) -> list[str]:
     return [f"{r.code}-{i}" for r in all_rules() for i, _ in enumerate(r.cases(valid))]
 
 
 @pytest.mark.parametrize("item", _cases(valid=True), ids=_ids(valid=True))
-def test_valid_case_has_no_finding(item: tuple[type[Rule], Case]) -> None:
+def test_valid_case_has_no_finding(item: tuple[type[Rule], Case], tmp_path: Path) -> None:
     rule, case = item
-    result = scan_source(case.code, case.path, ALL)
+    result = _scan_case(case, tmp_path)
     assert result.error is None
     assert [f for f in result.findings if f.code == rule.code] == []
 
 
 @pytest.mark.parametrize("item", _cases(valid=False), ids=_ids(valid=False))
-def test_invalid_case_is_found_and_fixed_as_documented(item: tuple[type[Rule], Case]) -> None:
+def test_invalid_case_is_found_and_fixed_as_documented(item: tuple[type[Rule], Case], tmp_path: Path) -> None:
     rule, case = item
-    result = scan_source(case.code, case.path, ALL)
+    result = _scan_case(case, tmp_path)
     assert result.error is None
     mine = [f for f in result.findings if f.code == rule.code]
     assert mine, f"{rule.code} did not fire on:\n{case.code}"
     assert all(f.severity in ("error", "warning", "info") and f.message for f in mine)
-    if not case.path.endswith(".py"):
+    if not case.path.endswith(".py") or case.others:
         return
     fixed = fix_source(case.code.encode(), case.path, ALL, unsafe=True)
     assert fixed.error is None

@@ -54,7 +54,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     type=click.Path(path_type=Path, dir_okay=False),
     help="pyproject.toml to read [tool.isthmus.scan] from (default: the nearest one).",
 )
-@click.option("--jobs", type=int, default=0, help="Worker processes (default: one per CPU).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
 def command(
     paths: tuple[Path, ...],
     target: str | None,
@@ -69,11 +69,11 @@ def command(
     exit_zero: bool,
     fail_on: str | None,
     config_path: Path | None,
-    jobs: int,
+    jobs: int | None,
 ) -> int:
     """Find CUDA-only code (and fix it with --fix): Python, requirements, launch scripts, CUDA sources."""
     from isthmus.errors import InputError
-    from isthmus.scan import ScanOptions, fix_file, get_rule, load_config, to_json, to_sarif
+    from isthmus.scan import ScanOptions, get_rule, load_config, to_json, to_sarif
 
     if explain:
         rule = get_rule(explain)
@@ -86,8 +86,9 @@ def command(
         return 0
     paths = paths or (Path("."),)
     for p in paths:
-        if not p.exists() and not p.is_symlink():
-            raise InputError(f"{p}: no such file or directory", hint="pass files or directories to scan")
+        if not p.exists():  # a broken link named on the command line is the user's path, not a file in a tree
+            what = "broken symbolic link (or a link loop)" if p.is_symlink() else "no such file or directory"
+            raise InputError(f"{p}: {what}", hint="pass files or directories to scan")
     cfg = load_config(paths[0], config_path)
     options = ScanOptions(
         target=target or cfg.target or "npu",  # type: ignore[arg-type]
@@ -96,28 +97,15 @@ def command(
         per_file_ignores=cfg.per_file_ignores,
         exclude=cfg.exclude,
         root=str(cfg.root or (paths[0] if paths[0].is_dir() else paths[0].parent)),
-        jobs=jobs,
+        jobs=jobs or 0,  # 0: one per CPU
     )
     _check_codes(options.select + options.ignore)
     result = _run(paths, options)
     err = stderr_console()
     if fix or diff:
-        fixed = 0
-        root = Path(options.root)
-        files = sorted({f.path for f in result.findings if f.fix and (f.fix.safe or unsafe_fixes)})
-        for rel in files:
-            full = root / rel
-            fr = fix_file(str(full), rel, options, unsafe=unsafe_fixes, write=fix)
-            if fr.error:
-                err.print(f"[yellow]{rel}: {fr.error}[/]")
-            elif fr.changed:
-                fixed += len(fr.applied)
-                if diff:
-                    click.echo(fr.diff(), nl=False)
-        verb = "fixed" if fix else "would fix"
-        err.print(f"{verb} {fixed} finding(s) in {len(files)} file(s)", soft_wrap=True)
+        written = _fix_all(result, options, unsafe_fixes, write=fix, diff=diff, err=err)
         if fix:
-            result = _run(paths, options)
+            result = _run(paths, options) if written else result
         elif diff:
             return 0
     threshold = fail_on or cfg.fail_on or "error"
@@ -132,6 +120,44 @@ def command(
     _print_summary(result, err)
     failing = result.at_or_above(threshold)
     return 0 if exit_zero or not failing else 1
+
+
+def _fix_all(result: Any, options: Any, unsafe: bool, write: bool, diff: bool, err: Any) -> int:
+    """Compute every file's fixes first, then write them (each file atomically, a symlink's target once).
+
+    Nothing is written before every fix is known, so a file that cannot be fixed (not UTF-8, a result that
+    does not compile) or an interrupt while fixing leaves every file as it was; the summary names what was
+    written and what was not. Returns the number of files written."""
+    import os
+
+    from isthmus.scan import fix_file, write_fix
+
+    root = Path(options.root)
+    files = sorted({f.path for f in result.findings if f.fix and (f.fix.safe or unsafe)})
+    seen: set[str] = set()
+    todo = []
+    for rel in files:
+        full = str(root / rel)
+        real = os.path.realpath(full)
+        if real in seen:  # another path (a symlink) to a file already fixed
+            err.print(f"{rel}: same file as another path here; fixed once", soft_wrap=True, highlight=False)
+            continue
+        seen.add(real)
+        fr = fix_file(full, rel, options, unsafe=unsafe, write=False)
+        if fr.error:
+            err.print(f"[yellow]{rel}: {fr.error}[/]", soft_wrap=True, highlight=False)
+        elif fr.changed:
+            todo.append((full, fr))
+    if diff:
+        for _, fr in todo:
+            click.echo(fr.diff(), nl=False)
+    count = sum(len(fr.applied) for _, fr in todo)
+    if not write:
+        err.print(f"would fix {count} finding(s) in {len(todo)} file(s)", soft_wrap=True)
+        return 0
+    written = [fr.path for full, fr in todo if write_fix(full, fr)]
+    err.print(f"fixed {count} finding(s) in {len(written)} file(s): {', '.join(written) or 'none'}", soft_wrap=True)
+    return len(written)
 
 
 def _check_codes(codes: tuple[str, ...]) -> None:
@@ -198,8 +224,12 @@ def _print_summary(result: Any, err: Any) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(category: str | None, fmt: str) -> int:
     """List the scan rules: code, name, category, severity, whether --fix can fix it."""
+    from isthmus.errors import InputError
     from isthmus.scan import all_rules
+    from isthmus.scan.model import CATEGORIES
 
+    if category is not None and category not in CATEGORIES:
+        raise InputError(f"unknown category {category!r}", hint=f"use one of: {', '.join(CATEGORIES)}")
     selected = [r for r in all_rules() if category is None or r.category == category]
     if fmt == "json":
         echo_json(

@@ -2,7 +2,7 @@
 
 Public API:
 - `scan(paths, options) -> ScanResult`, `scan_source(source, path, options) -> FileResult`, `ScanOptions`;
-- `fix_file(path, rel, options, unsafe, write) -> FixResult`, `fix_source(...)`;
+- `fix_file(path, rel, options, unsafe, write) -> FixResult`, `fix_source(...)`, `write_fix(path, result)`;
 - `all_rules()`, `get_rule(code)`: the rule classes (code, category, severity, message, explain(), cases);
 - `to_json(result)`, `to_sarif(result)`; `load_config(start)` for `[tool.isthmus.scan]`.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from isthmus.scan.config import ScanConfig, load_config
 from isthmus.scan.engine import ScanOptions, scan, scan_source, selected_rules
-from isthmus.scan.fixer import FixResult, fix_file, fix_source
+from isthmus.scan.fixer import FixResult, fix_file, fix_source, write_fix
 from isthmus.scan.model import Edit, FileResult, Finding, Fix, ScanResult
 from isthmus.scan.output import to_json, to_sarif
 from isthmus.scan.rules import all_rules, get_rule
@@ -37,4 +37,5 @@ __all__ = [
     "selected_rules",
     "to_json",
     "to_sarif",
+    "write_fix",
 ]

@@ -34,10 +34,18 @@ class PyContext:
     # constant CUDA device strings assigned to names: name -> (literal node, target node)
     cuda_assignments: list[tuple[str, ast.expr, ast.AST]] = field(default_factory=list)
     device_context_names: set[str] = field(default_factory=set)
+    branch_of: dict[int, ast.IfExp] = field(
+        default_factory=dict
+    )  # id(CUDA literal) -> the conditional it is a branch of
+    nccl_assignments: list[tuple[str, ast.expr]] = field(default_factory=list)  # (name, "nccl" literal)
+    backend_names: set[str] = field(default_factory=set)  # names passed as init_process_group(backend=...)
+    built: list[str] = field(default_factory=list)  # extension modules built from CUDA sources (IST505)
+    ext_aliases: set[str] = field(default_factory=set)  # local names bound to CUDA extension modules (IST517)
     target: str = "npu"
     _line_starts: list[int] | None = None
     _qn_node: ast.AST | None = None  # the outermost attribute the walk last resolved, and its qualified name
     _qn: str | None = None
+    _branches: dict[int, ast.IfExp | ast.If] | None = None
 
     # --- names --------------------------------------------------------------------------------------------
     @property
@@ -67,6 +75,12 @@ class PyContext:
             return None
         parts.append(base)
         return ".".join(reversed(parts))
+
+    def enclosing_branch(self, test: ast.AST) -> ast.IfExp | ast.If | None:
+        """The conditional (`a if test else b`, `if test:`) whose test is exactly `test`, if any."""
+        if self._branches is None:
+            self._branches = {id(n.test): n for n in ast.walk(self.tree) if isinstance(n, (ast.IfExp, ast.If))}
+        return self._branches.get(id(test))
 
     def remember_qualname(self, node: ast.AST, qualname: str | None) -> None:
         """Keep the walk's answer for `node`, so the rules checking the same node do not resolve it again."""

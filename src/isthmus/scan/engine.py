@@ -13,6 +13,7 @@ import fnmatch
 import multiprocessing
 import os
 import re
+import signal
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from isthmus.project import SKIP_DIRS
 from isthmus.scan.context import PyContext, add_import, mark_guarded, suppressions
+from isthmus.scan.linker import EXT_CODE, TRITON_CODE, import_refs, link
 from isthmus.scan.model import FileResult, Finding, ScanResult, Target
 from isthmus.scan.rules import FileRule, NameRule, NodeRule, Rule, all_rules
 
@@ -30,6 +32,8 @@ MAX_BYTES = 8 * 1024 * 1024  # larger files are reported, not parsed (generated 
 _SHELL = (".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".yaml", ".yml", ".env")
 _CPP = (".cpp", ".cc", ".cxx", ".h", ".hpp")
 _CU_REF = re.compile(rb"([\w.-]+\.cuh?)[\"']")
+LINKED_CODES = frozenset({EXT_CODE, TRITON_CODE})
+_TRITON_KERNEL = re.compile(rb"^[ \t]*@triton\.(?:jit|autotune|heuristics)\b", re.M)  # a kernel definition
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,20 @@ def selected_rules(options: ScanOptions) -> tuple[type[Rule], ...]:
     return tuple(r for r in all_rules() if matches(r.code, options.select) and not matches(r.code, options.ignore))
 
 
-def file_kind(name: str) -> str | None:
-    """Which rules read a file, by name: python, requirements, pyproject, launch, cuda (None: not scanned)."""
+def file_kind(name: str, parent: str = "") -> str | None:
+    """Which rules read a file, by name: python, requirements, pyproject, setupcfg, launch, cuda (None: not
+    scanned)."""
     lower = name.lower()
     if lower.endswith((".py", ".pyi")):
         return "python"
-    if (lower.endswith(".txt") and "requirements" in lower) or lower in ("constraints.txt",):
+    if lower.endswith(".txt") and ("requirements" in lower or parent.lower() == "requirements"):
+        return "requirements"  # requirements*.txt, or any .txt in a requirements/ directory
+    if lower in ("constraints.txt",):
         return "requirements"
     if lower == "pyproject.toml":
         return "pyproject"
+    if lower == "setup.cfg":
+        return "setupcfg"
     if (
         lower.endswith(_SHELL)
         or lower == "dockerfile"
@@ -86,8 +95,8 @@ def discover(
     for p in paths:
         path = os.fspath(p)
         if os.path.isfile(path):
-            kind = file_kind(os.path.basename(path)) or "python"
-            found.append((path, kind))
+            kind = file_kind(os.path.basename(path), os.path.basename(os.path.dirname(os.path.abspath(path))))
+            found.append((path, kind or "python"))
         elif os.path.isdir(path):
             _walk(path, found, errors, options)
         elif os.path.islink(path):
@@ -124,7 +133,7 @@ def _walk(root: str, found: list[tuple[str, str]], errors: list[FileResult], opt
                     seen.add(real)
                     subdirs.append(entry.path)
                 elif entry.is_file():
-                    kind = file_kind(entry.name)
+                    kind = file_kind(entry.name, os.path.basename(d))
                     if kind:
                         found.append((entry.path, kind))
                 elif entry.is_symlink():
@@ -159,6 +168,7 @@ class _RuleSet:
     file_rules: dict[str, list[FileRule]] = field(default_factory=dict)
     node_rules: list[NodeRule] = field(default_factory=list)
     tokens: tuple[bytes, ...] = ()
+    linked: bool = False  # a cross-file rule (or a package-import rule it refines) is selected: record imports
 
 
 @lru_cache(maxsize=16)
@@ -183,7 +193,14 @@ def _ruleset(codes: tuple[str, ...]) -> _RuleSet:
             for k in rule.kinds:
                 rs.file_rules.setdefault(k, []).append(rule)
     rs.tokens = tuple(sorted(tokens))
+    rs.linked = bool(set(codes) & (LINKED_CODES | import_rule_codes()))
     return rs
+
+
+@lru_cache(maxsize=1)
+def import_rule_codes() -> frozenset[str]:
+    """Codes of the rules that report package imports (the linker drops those that resolve in the tree)."""
+    return frozenset(r.code for r in all_rules() if issubclass(r, NameRule) and r.imports)
 
 
 def scan_file(
@@ -210,7 +227,14 @@ def scan_file(
         return FileResult(rel, error=f"cannot read: {e.strerror or e}", kind=kind)
     if b"\0" in data[:8192]:
         return FileResult(rel, error="binary file; not scanned", kind=kind)
-    return scan_bytes(data, rel, kind, codes, target, prefilter)
+    try:
+        return scan_bytes(data, rel, kind, codes, target, prefilter)
+    except (RecursionError, MemoryError):  # pathological nesting that got past the parser's own limits
+        return FileResult(rel, error="not scanned: nesting too deep to analyse", kind=kind)
+    except Exception as e:  # one file must never stop the scan; the message names the file and the failure
+        return FileResult(
+            rel, error=f"not scanned: scanner failure ({type(e).__name__}: {e}); please report it", kind=kind
+        )
 
 
 def scan_bytes(
@@ -239,16 +263,18 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         if b'.cu"' in data or b".cu'" in data or b".cuh" in data
         else ()
     )
+    imports = import_refs(data, _suppressed_lines(data)) if rs.linked else ()
+    kernels = rs.linked and b"@triton." in data and _TRITON_KERNEL.search(data) is not None
     present = [t for t in rs.tokens if t in data]
     if not present and prefilter:
-        return FileResult(rel, lines=lines, cu_refs=refs)
+        return FileResult(rel, lines=lines, cu_refs=refs, imports=imports, triton_kernels=kernels)
     try:
         tree = ast.parse(data, filename=rel)
     except SyntaxError as e:
         return FileResult(rel, error=f"syntax error: {e.msg} (line {e.lineno})", lines=lines, cu_refs=refs)
     except (ValueError, UnicodeDecodeError) as e:  # undecodable source, null bytes
         return FileResult(rel, error=f"cannot parse: {e}", lines=lines, cu_refs=refs)
-    except RecursionError:
+    except (RecursionError, MemoryError):  # the parser runs out of stack or memory on absurd nesting
         return FileResult(rel, error="cannot parse: nesting too deep", lines=lines, cu_refs=refs)
     ctx = PyContext(rel, data, tree, target=target)
     try:
@@ -256,9 +282,22 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         _walk_tree(ctx, rs, relevant)
         for rule in rs.node_rules:
             rule.finish(ctx)
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return FileResult(rel, error="cannot analyse: nesting too deep", lines=lines, cu_refs=refs)
-    return FileResult(rel, tuple(_suppress(ctx.findings, data)), lines=lines, cu_refs=refs)
+    return FileResult(
+        rel,
+        tuple(_suppress(ctx.findings, data)),
+        lines=lines,
+        cu_refs=refs,
+        imports=imports,
+        built=tuple(dict.fromkeys(ctx.built)),
+        triton_kernels=kernels,
+    )
+
+
+def _suppressed_lines(data: bytes) -> list[int]:
+    """Lines whose suppression comment covers the cross-file rules."""
+    return [line for line, codes in suppressions(data).items() if codes is None or codes & LINKED_CODES]
 
 
 def _relevant_lines(data: bytes, present: list[bytes]) -> list[int]:
@@ -454,7 +493,8 @@ def _scan_pool(
     chunks = _balanced_chunks(items, jobs * 8)
     ordered: list[FileResult | None] = [None] * len(items)
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_sigint)
+    try:
         args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
         futures = [pool.submit(_scan_chunk, a) for a in args]
         done = 0
@@ -464,7 +504,26 @@ def _scan_pool(
                 done += 1
             if progress:
                 progress(done, len(items))
+    except BaseException:  # Ctrl-C (or any failure): stop the workers now instead of draining the queue
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
     return [r for r in ordered if r is not None]
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (so the terminal sees one clean interrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers: an interrupt returns within a second."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public handle on the workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=1)
 
 
 def scan(
@@ -487,6 +546,7 @@ def scan(
                 progress(i + 1, len(items))
     else:
         results = _scan_pool(items, codes, options, jobs, progress)
+    results = link(results, codes, import_rule_codes())
     results = _apply_per_file_ignores(results, options)
     results = _attach_call_sites(results)
     return ScanResult(tuple(results) + tuple(errors), time.perf_counter() - t0, codes)
@@ -534,5 +594,6 @@ def scan_source(source: str | bytes, path: str = "example.py", options: ScanOpti
     options = options or ScanOptions()
     data = source.encode() if isinstance(source, str) else source
     codes = tuple(r.code for r in selected_rules(options))
-    kind = file_kind(os.path.basename(path)) or "python"
-    return scan_bytes(data, path, kind, codes, options.target, options.prefilter)
+    kind = file_kind(os.path.basename(path), os.path.basename(os.path.dirname(path))) or "python"
+    result = scan_bytes(data, path, kind, codes, options.target, options.prefilter)
+    return link([result], codes, import_rule_codes())[0]

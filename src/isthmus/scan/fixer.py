@@ -2,7 +2,7 @@
 
 Each fix replaces the source range of one syntax-tree node, so every other byte (comments, formatting) is left
 alone. Overlapping fixes wait for the next round (the file is re-scanned); rounds stop when nothing changes, so
-applying fixes twice changes nothing. The result must parse (with `ast` and libcst) or the file is left as is.
+applying fixes twice changes nothing. The result must compile and parse with libcst, or the file is left as is.
 Files are written atomically; `diff` shows the change without writing.
 """
 
@@ -45,7 +45,14 @@ def applicable(f: Finding, unsafe: bool) -> bool:
 
 
 def fix_source(source: bytes, path: str, options: ScanOptions, unsafe: bool = False) -> FixResult:
-    """Fix one Python source in memory (rounds of scan + apply until nothing applies)."""
+    """Fix one Python source in memory (rounds of scan + apply until nothing applies).
+
+    Only UTF-8 sources are rewritten: the parser's columns are UTF-8 offsets of the decoded text, so in a file
+    declared `latin-1` or `cp1252` they do not point at the file's bytes."""
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return FixResult(path, source, source, (), f"not fixed: not UTF-8 (byte {e.start}); re-encode it as UTF-8")
     current = source
     applied: list[str] = []
     for _ in range(MAX_ROUNDS):
@@ -117,10 +124,14 @@ def add_torch_import(source: bytes) -> bytes:
 
 
 def _check(source: bytes) -> str | None:
+    """Why the fixed source is not acceptable: it must compile to bytecode (stricter than `ast.parse`, which
+    accepts a few statements the compiler rejects) and parse with libcst."""
     try:
-        ast.parse(source)
-    except SyntaxError as e:
-        return f"{e.msg} at line {e.lineno}"
+        compile(source, "<fixed>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:
+        return f"{getattr(e, 'msg', e)} at line {getattr(e, 'lineno', '?')}"
+    except RecursionError:
+        return "nesting too deep to compile"
     import libcst
 
     try:
@@ -131,15 +142,26 @@ def _check(source: bytes) -> str | None:
 
 
 def fix_file(path: str, rel: str, options: ScanOptions, unsafe: bool = False, write: bool = True) -> FixResult:
-    """Fix one file on disk; writes atomically (keeping its mode) only when something changed."""
+    """Fix one file on disk; writes atomically (keeping its mode) only when something changed.
+
+    A symbolic link is followed: its target is rewritten and the link stays a link."""
     try:
         with open(path, "rb") as fh:
             source = fh.read()
     except OSError as e:
         return FixResult(rel, b"", b"", (), f"cannot read: {e.strerror or e}")
     result = fix_source(source, rel, options, unsafe)
-    if write and result.changed and not result.error:
-        mode = os.stat(path).st_mode & 0o7777
-        atomic_write_bytes(path, result.fixed)
-        os.chmod(path, mode)
+    if write:
+        write_fix(path, result)
     return result
+
+
+def write_fix(path: str, result: FixResult) -> bool:
+    """Write a fixed file atomically over the real file `path` names (never over a link); True if written."""
+    if not result.changed or result.error:
+        return False
+    real = os.path.realpath(path)
+    mode = os.stat(real).st_mode & 0o7777
+    atomic_write_bytes(real, result.fixed)
+    os.chmod(real, mode)
+    return True

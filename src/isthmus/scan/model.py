@@ -70,6 +70,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class ImportRef:
+    """One imported module: `module` as written (leading dots for relative imports), the names taken from it,
+    and where the statement stands (1-based line, 0-based column)."""
+
+    module: str
+    names: tuple[str, ...]
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
 class FileResult:
     """What the scan found in one file, or why it could not read it (`error`; the scan goes on)."""
 
@@ -79,6 +90,9 @@ class FileResult:
     lines: int = 0
     kind: str = "python"  # python | requirements | pyproject | launch | cuda
     cu_refs: tuple[tuple[str, int], ...] = ()  # (file name ending .cu/.cuh, line) named in Python source
+    imports: tuple[ImportRef, ...] = ()  # every import statement (the cross-file rules read them)
+    built: tuple[str, ...] = ()  # names of the CUDA extension modules this file builds (setup.py, load())
+    triton_kernels: bool = False  # the file defines Triton kernels (`@triton.jit`, `@triton.autotune`)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from isthmus.scan.rules import (
     device,
     distributed,
     dtypes,
+    extensions,
     kernels,
     launch,
     memory,
@@ -20,7 +21,21 @@ from isthmus.scan.rules import (
 )
 from isthmus.scan.rules.base import Case, FileRule, NameRule, NodeRule, Rule
 
-FAMILIES = (device, memory, amp, distributed, kernels, dtypes, thirdparty, deps, launch, cuda_sources, ops, compat)
+FAMILIES = (
+    device,
+    memory,
+    amp,
+    distributed,
+    kernels,
+    extensions,
+    dtypes,
+    thirdparty,
+    deps,
+    launch,
+    cuda_sources,
+    ops,
+    compat,
+)
 
 __all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "get_rule"]
 

@@ -9,7 +9,7 @@ from isthmus.scan.context import PyContext
 from isthmus.scan.rules.base import devtype
 
 CUDA_STR = re.compile(r"cuda(?::(\d+))?")
-INT_NAME = re.compile(r"(?i)^(local_?rank|rank|gpu|gpu_?id|gpu_?idx|device_?id|device_?idx|local_?device)$")
+INT_NAME = re.compile(r"(?i)^([a-z]+_)?(local_?rank|rank|gpu|gpu_?id|gpu_?idx|device_?id|device_?idx|local_?device)$")
 DEVICE_KWARGS = frozenset({"device", "device_type", "map_location", "output_device", "device_id"})
 DEVICE_FUNCS = frozenset(
     {
@@ -29,9 +29,16 @@ DEVICE_FUNCS = frozenset(
 
 
 def cuda_literal(node: ast.AST | None) -> bool:
-    """A constant "cuda"/"cuda:N" or an f-string that starts with "cuda:" and formats the index."""
+    """A constant "cuda"/"cuda:N", an f-string that starts with "cuda:" and formats the index, or f"cuda"."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return CUDA_STR.fullmatch(node.value) is not None
+    if isinstance(node, ast.JoinedStr) and len(node.values) == 1:  # f"cuda": an f-string without fields
+        only = node.values[0]
+        return (
+            isinstance(only, ast.Constant)
+            and isinstance(only.value, str)
+            and CUDA_STR.fullmatch(only.value) is not None
+        )
     if isinstance(node, ast.JoinedStr) and len(node.values) >= 2:
         first = node.values[0]
         return (

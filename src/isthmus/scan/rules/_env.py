@@ -17,6 +17,7 @@ EQUIVALENT: dict[str, str | None] = {
     "PYTORCH_CUDA_ALLOC_CONF": "PYTORCH_NPU_ALLOC_CONF",
     "CUDA_DEVICE_MAX_CONNECTIONS": None,
     "CUDA_HOME": "ASCEND_HOME_PATH",
+    "TORCH_CUDA_ARCH_LIST": None,
     "NCCL_DEBUG": "HCCL log level (ASCEND_GLOBAL_LOG_LEVEL)",
     "NCCL_SOCKET_IFNAME": "HCCL_SOCKET_IFNAME",
     "NCCL_IB_DISABLE": "HCCL_INTRA_ROCE_ENABLE / HCCL_INTRA_PCIE_ENABLE",
@@ -28,7 +29,7 @@ EQUIVALENT: dict[str, str | None] = {
     "NCCL_TIMEOUT": "HCCL_EXEC_TIMEOUT",
     "NCCL_BUFFSIZE": "HCCL_BUFFSIZE",
 }
-CUDA_VAR = re.compile(r"(?:CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)")
+CUDA_VAR = re.compile(r"(?:(?:TORCH_)?CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)")
 NCCL_VAR = re.compile(r"(?:TORCH_)?NCCL_[A-Z0-9_]+")
 _ENV_FUNCS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop", "os.putenv", "os.unsetenv"}
@@ -44,8 +45,30 @@ def advice(var: str) -> str:
     return f"{var} is ignored on Ascend: drop it or set the accelerator's equivalent"
 
 
-def env_var_nodes(node: ast.AST, ctx: PyContext, pattern: re.Pattern[str]) -> list[tuple[ast.expr, str]]:
-    """String keys of `os.environ[...]`, `os.getenv(...)`, `os.environ.get/setdefault(...)` matching `pattern`."""
+def _env_table(node: ast.Dict, parent: ast.AST | None, ctx: PyContext) -> bool:
+    """A dict literal of environment variables: assigned to a name that says so (`env_defaults = {...}`),
+    passed as `env=`, or given to `os.environ.update` (a table that only names variables is not flagged)."""
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        return any("env" in ctx.text(t).lower() for t in targets)
+    if isinstance(parent, ast.keyword):
+        return parent.arg == "env"
+    return isinstance(parent, ast.Call) and ctx.qualname(parent.func) == "os.environ.update"
+
+
+def env_var_nodes(
+    node: ast.AST, ctx: PyContext, pattern: re.Pattern[str], parent: ast.AST | None = None
+) -> list[tuple[ast.expr, str]]:
+    """String keys of `os.environ[...]`, `os.getenv(...)`, `os.environ.get/setdefault(...)` and of dict literals
+    (tables of variables to export) matching `pattern`."""
+    if isinstance(node, ast.Dict):  # {"NCCL_DEBUG": "INFO", ...}: a table of variables to export
+        if not _env_table(node, parent, ctx):
+            return []
+        return [
+            (k, k.value)
+            for k in node.keys
+            if isinstance(k, ast.Constant) and isinstance(k.value, str) and pattern.fullmatch(k.value)
+        ]
     key: ast.expr | None = None
     if isinstance(node, ast.Subscript) and ctx.qualname(node.value) == "os.environ":
         key = node.slice

@@ -6,6 +6,7 @@ import ast
 from typing import ClassVar
 
 from isthmus.scan.context import PyContext
+from isthmus.scan.rules._packages import import_names
 from isthmus.scan.rules.base import Case, NameRule, devtype
 
 _DEV = 'getattr(torch.accelerator.current_accelerator(), "type", "cpu")'
@@ -331,6 +332,6 @@ class ApexFused(NameRule):
     message = "CUDA extension: use torch.optim / torch.nn equivalents"
     tokens = (b"apex",)
     imports = True
-    names: ClassVar[dict[str, str | None]] = {"apex": None}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST311"))
     VALID = ("import torch.optim",)
     INVALID = ("from apex.optimizers import FusedAdam", "import apex")

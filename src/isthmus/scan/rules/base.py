@@ -27,6 +27,7 @@ class Case:
     code: str
     fixed: str | None = None
     path: str = "example.py"
+    others: tuple[tuple[str, str], ...] = ()  # (path, source) of other files in the same tree (cross-file rules)
 
 
 class Rule:
@@ -89,10 +90,13 @@ class NameRule(Rule):
     def message_for(self, qualname: str) -> str:
         return f"{qualname}: {self.message}"
 
+    def import_message(self, module: str) -> str:
+        return self.message
+
     def check_import(self, node: ast.Import | ast.ImportFrom, module: str, ctx: PyContext) -> None:
         guarded = id(node) in ctx.guarded_imports
         sev: Severity | None = None
-        msg = f"import of {module}: {self.message}"
+        msg = f"import of {module}: {self.import_message(module)}"
         if guarded and self.severity == "error":
             sev = "warning"
             msg += " (guarded by `except ImportError`: the fallback path runs on the target)"

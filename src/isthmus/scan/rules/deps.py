@@ -7,55 +7,24 @@ fallback is reported as an error at the import (IST5xx).
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from collections.abc import Iterator
 
+from isthmus.scan.context import PyContext
 from isthmus.scan.model import Finding
-from isthmus.scan.rules.base import Case, FileRule, finding
+from isthmus.scan.rules._packages import dist_reason
+from isthmus.scan.rules.base import Case, FileRule, NodeRule, finding
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-# normalised name -> why it does not work on Ascend and what to use
-CUDA_ONLY: dict[str, str] = {
-    "flash-attn": "no Ascend build (transformers#36618): use SDPA or torch_npu.npu_fusion_attention",
-    "xformers": "no Ascend operators (xformers#1237): use SDPA",
-    "apex": "CUDA extensions (amp_C, fused optimisers): use torch.amp and torch.optim",
-    "pynvml": "needs NVIDIA's NVML: query through torch.accelerator",
-    "nvidia-ml-py": "needs NVIDIA's NVML: query through torch.accelerator",
-    "gputil": "needs nvidia-smi: query through torch.accelerator",
-    "pycuda": "CUDA runtime bindings: use torch on the device",
-    "cuda-python": "CUDA runtime bindings: use torch on the device",
-    "triton": "the CUDA/ROCm build: Ascend needs triton-ascend, with NPU-tuned kernels",
-    "mamba-ssm": "CUDA kernels: use a PyTorch reference path",
-    "causal-conv1d": "CUDA kernels: use a PyTorch reference path",
-    "transformer-engine": "NVIDIA-only (FP8 kernels)",
-    "tensorrt": "NVIDIA-only inference runtime",
-    "onnxruntime-gpu": "the CUDA build of onnxruntime",
-    "vllm": "the CUDA build: Ascend uses vllm-ascend",
-    "bitsandbytes": "CUDA-first: Ascend support covers nf4 only (bnb#1422); gate quantisation on the backend",
-}
-_PREFIXES = {
-    "cupy-cuda": "CUDA runtime library: use torch on the device",
-    "nvidia-": "an NVIDIA CUDA library wheel: not used on Ascend",
-}
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 _CUDA_INDEX = re.compile(r"(?:/cu\d{2,3}\b|/whl/nightly/cu|cuda)", re.I)
 _LOCAL_CUDA = re.compile(r"\+cu\d{2,3}\b")
-
-
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def cuda_only_reason(name: str) -> str | None:
-    n = normalise(name)
-    if n in CUDA_ONLY:
-        return CUDA_ONLY[n]
-    return next((why for p, why in _PREFIXES.items() if n.startswith(p)), None)
 
 
 class CudaOnlyRequirement(FileRule):
@@ -72,22 +41,77 @@ class CudaOnlyRequirement(FileRule):
     category = "deps"
     severity = "warning"
     message = "CUDA-only dependency: move it to a CUDA-only extra or requirements file"
-    kinds = ("requirements", "pyproject")
+    kinds = ("requirements", "pyproject", "setupcfg")
     VALID = (
         Case("numpy>=1.26\nsafetensors\n# flash-attn (disabled)\n", path="requirements.txt"),
+        Case("[options]\ninstall_requires =\n    numpy\n[flake8]\nmax-line-length = 120\n", path="setup.cfg"),
         Case('[project]\ndependencies = ["numpy"]\n', path="pyproject.toml"),
     )
     INVALID = (
         Case("numpy\nflash-attn==2.6.3\n", path="requirements.txt"),
         Case("nvidia-ml-py==12.560.30\ncupy-cuda12x\n", path="requirements-dev.txt"),
         Case('[project]\ndependencies = ["xformers>=0.0.28"]\n', path="pyproject.toml"),
+        Case("[options]\ninstall_requires =\n    numpy\n    triton>=2.1\n", path="setup.cfg"),
+        Case("[options.extras_require]\ngpu = causal-conv1d>=1.2\n", path="setup.cfg"),
     )
 
     def check_file(self, path: str, text: str) -> Iterator[Finding]:
         for line, name in _requirements(path, text):
-            why = cuda_only_reason(name)
+            why = dist_reason(name)
             if why:
                 yield finding(self, path, line, f"{name}: {why}; move it to a CUDA-only extra/requirements file")
+
+
+class SetupPyRequirement(NodeRule):
+    """A CUDA-only dependency in `setup()`'s `install_requires`/`extras_require` (setup.py): the same problem as
+    IST801, written in Python. Lists held in module-level variables are followed.
+
+    Bad:  `setup(..., install_requires=["torch", "causal-conv1d>=1.2"])`
+    Good: `extras_require={"cuda": ["causal-conv1d>=1.2"]}` next to an Ascend extra... and no CUDA package
+          in `install_requires`
+    """
+
+    code = "IST808"
+    name = "setup-py-requirement"
+    category = "deps"
+    severity = "warning"
+    message = "CUDA-only dependency: move it to a CUDA-only extra"
+    tokens = (b"install_requires", b"extras_require")
+    node_types = (ast.Call,)
+    VALID = ("from setuptools import setup\nsetup(name='p', install_requires=['numpy', 'einops'])",)
+    INVALID = (
+        "from setuptools import setup\nsetup(name='p', install_requires=['torch', 'causal-conv1d>=1.2.0'])",
+        "import setuptools\nreqs = ['triton', 'numpy']\nsetuptools.setup(install_requires=reqs)",
+        "from setuptools import setup\nsetup(extras_require={'gpu': ['flash-attn'], 'dev': ['pytest']})",
+    )
+
+    def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        assert isinstance(node, ast.Call)
+        for k in node.keywords:
+            if k.arg in ("install_requires", "extras_require", "setup_requires"):
+                for item in _strings(_resolve(k.value, ctx)):
+                    m = _REQ.match(str(item.value).strip())
+                    why = dist_reason(m.group(1)) if m else None
+                    if m and why:
+                        ctx.report(self, item, f"{m.group(1)}: {why}; {self.message}")
+
+
+def _resolve(value: ast.expr, ctx: PyContext) -> ast.expr:
+    """A name bound once at module level to a literal stands for that literal."""
+    if isinstance(value, ast.Name):
+        for st in ctx.tree.body:
+            if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in st.targets):
+                return st.value
+    return value
+
+
+def _strings(value: ast.expr) -> list[ast.Constant]:
+    """String constants in a list/tuple literal, or in the list values of a dict literal."""
+    if isinstance(value, ast.Dict):
+        return [s for v in value.values if v is not None for s in _strings(v)]
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return [e for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return []
 
 
 class CudaWheelIndex(FileRule):
@@ -125,6 +149,9 @@ class CudaWheelIndex(FileRule):
 
 
 def _requirements(path: str, text: str) -> Iterator[tuple[int, str]]:
+    if path.endswith("setup.cfg"):
+        yield from _setup_cfg(text)
+        return
     if path.endswith(".toml"):
         for line, spec in _pyproject_specs(text):
             m = _REQ.match(spec)
@@ -159,3 +186,34 @@ def _pyproject_specs(text: str) -> Iterator[tuple[int, str]]:
     for spec in specs:
         line = next((i for i, t in enumerate(lines, 1) if spec in t), 1)
         yield line, spec
+
+
+_SETUP_KEYS = ("install_requires", "setup_requires", "tests_require")
+
+
+def _setup_cfg(text: str) -> Iterator[tuple[int, str]]:
+    """(line, distribution) for `[options] install_requires` and every `[options.extras_require]` entry.
+
+    Read line by line (not with configparser) to keep line numbers: a key's value is its own line's rest plus
+    the indented lines that follow it."""
+    section, collecting = "", False
+    for i, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section, collecting = stripped[1:-1].strip(), False
+            continue
+        if not stripped or stripped.startswith(("#", ";")):
+            continue
+        if raw[:1] in (" ", "\t") and collecting:
+            value = stripped
+        else:
+            key, sep, value = raw.partition("=")
+            key = key.strip()
+            collecting = bool(sep) and (
+                (section == "options" and key in _SETUP_KEYS) or section == "options.extras_require"
+            )
+            if not collecting:
+                continue
+        m = _REQ.match(value.split(";", 1)[0].split("#", 1)[0].strip())
+        if m and "://" not in value:
+            yield i, m.group(1)

@@ -7,7 +7,9 @@ import re
 from typing import ClassVar
 
 from isthmus.scan.context import PyContext
+from isthmus.scan.model import Edit
 from isthmus.scan.rules._device_strings import (
+    CUDA_STR,
     DEVICE_FUNCS,
     DEVICE_KWARGS,
     cuda_literal,
@@ -15,10 +17,10 @@ from isthmus.scan.rules._device_strings import (
     int_device_fix,
     int_like,
 )
-from isthmus.scan.rules.base import Case, NameRule, NodeRule, devtype, kwarg
+from isthmus.scan.rules.base import Case, NameRule, NodeRule, devtype, is_str, kwarg
 
 _DEV = 'getattr(torch.accelerator.current_accelerator(), "type", "cpu")'
-_DEVLIKE = re.compile(r"(?i)dev(ice)?|\.type\b|^str\(|backend")
+_DEVLIKE = re.compile(r"(?i)dev(ice)?|\.type\b|^str\(|backend|accelerator")
 
 
 class CudaMethod(NodeRule):
@@ -46,6 +48,15 @@ class CudaMethod(NodeRule):
         ),
         Case("import torch\ny = x.cuda(1)", f"import torch\ny = x.to(torch.device({_DEV}, 1))"),
         Case("x = x.cuda()", f"import torch\nx = x.to({_DEV})"),
+        Case(
+            "import torch\nm = m.cuda(device)",
+            f"import torch\nm = m.to(torch.device({_DEV}, device) if isinstance(device, int) else device)",
+        ),
+        "m = m.cuda(devices[0])",
+        Case(
+            "import torch\ny = (\n    torch.ones(2)\n    .float()\n    .cuda()\n)",
+            f"import torch\ny = (\n    torch.ones(2)\n    .float()\n    .to({_DEV})\n)",
+        ),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
@@ -53,14 +64,41 @@ class CudaMethod(NodeRule):
         func = node.func
         if not (isinstance(func, ast.Attribute) and func.attr == "cuda") or ctx.qualname(func) is not None:
             return
-        receiver = ctx.text(func.value)
         kws = [ctx.text(k) for k in node.keywords]
+        attr = _attr_span(func)
         fix = None
+        args: str | None = None
         if not node.args and all(k.arg in ("non_blocking", "memory_format") for k in node.keywords):
-            fix = ctx.replace(node, f"{receiver}.to({', '.join([devtype(ctx), *kws])})", "use .to(<accelerator>)")
+            args = ", ".join([devtype(ctx), *kws])
         elif len(node.args) == 1 and not node.keywords and not isinstance(node.args[0], ast.Starred):
-            fix = ctx.replace(node, f"{receiver}.to({int_device_fix(node.args[0], ctx)})", "use .to(<device i>)")
-        ctx.report(self, node, fix=fix)
+            args = _cuda_arg_fix(node.args[0], ctx)
+        if args is not None:  # replace `cuda(...)` only: the receiver and the line breaks before it stay
+            start = ctx.offset(attr.lineno, attr.col_offset)  # type: ignore[attr-defined]
+            fix = ctx.fix((Edit(start, ctx.span(node)[1], f"to({args})"),), "use .to(<device>)")
+        ctx.report(self, node if node.lineno == func.end_lineno else attr, fix=fix)
+
+
+def _attr_span(func: ast.Attribute) -> ast.AST:
+    """Where `.attr` stands in a call that spans lines (the attribute name ends where the Attribute node ends)."""
+    end_line, end_col = func.end_lineno or func.lineno, func.end_col_offset or 0
+    span = ast.Name(id=func.attr)
+    span.lineno, span.end_lineno = end_line, end_line
+    span.col_offset, span.end_col_offset = max(0, end_col - len(func.attr)), end_col
+    return span
+
+
+def _cuda_arg_fix(arg: ast.expr, ctx: PyContext) -> str | None:
+    """What `.cuda(arg)` becomes inside `.to(...)`: an index becomes a device of the accelerator's type; a
+    name that may already hold a `torch.device` (or a string) keeps its value; anything else is left alone.
+
+    `.cuda(i)` with an int means `cuda:i` and `.cuda(d)` with a device means `d`, so the conditional
+    reproduces both on CUDA and picks the accelerator's type for an index elsewhere."""
+    if int_like(arg, ctx):
+        return int_device_fix(arg, ctx)
+    if isinstance(arg, (ast.Name, ast.Attribute)):
+        text = ctx.text(arg)
+        return f"{int_device_fix(arg, ctx)} if isinstance({text}, int) else {text}"
+    return None
 
 
 class CudaDeviceString(NodeRule):
@@ -82,9 +120,10 @@ class CudaDeviceString(NodeRule):
     severity = "error"
     message = "device string names CUDA: use the current accelerator (torch.accelerator.current_accelerator())"
     tokens = (b"cuda",)
-    node_types = (ast.Call, ast.Assign, ast.AnnAssign)
+    node_types = (ast.Call, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.AsyncFunctionDef)
     VALID = (
         "torch.zeros(3, device=device)",
+        "def f(kind: str = 'cuda'):\n    pass\n",
         "name = 'cuda'  # an unrelated string",
         "print('cuda')",
         '"""Moves to cuda."""',
@@ -114,25 +153,55 @@ class CudaDeviceString(NodeRule):
             "import torch\nwith torch.device('cuda'):\n    pass\n",
             f"import torch\nwith torch.device({_DEV}):\n    pass\n",
         ),
+        Case(
+            "import torch\ndevice_type = 'cuda' if 'cuda' in device else 'cpu'",
+            "import torch\ndevice_type = torch.device(device).type",
+        ),
+        "device_type = 'cuda' if 'cuda' in device else 'mps'",
+        Case("import torch\nx = x.to(f'cuda')", f"import torch\nx = x.to(f'{{{_DEV}}}')"),
+        Case(
+            "import torch\ndef init(device: str = 'cuda', rank=0):\n    pass\n",
+            f"import torch\ndef init(device: str = {_DEV}, rank=0):\n    pass\n",
+        ),
+        Case(
+            "import torch\nsetup(device=getattr(args, 'device', 'cuda'))",
+            f"import torch\nsetup(device=getattr(args, 'device', {_DEV}))",
+        ),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         if isinstance(node, ast.Call):
             self._call(node, ctx)
             return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._defaults(node, ctx)
+            return
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
         literals = [value] if cuda_literal(value) else []
         if isinstance(value, ast.IfExp):
             literals = [v for v in (value.body, value.orelse) if cuda_literal(v)]
+            for lit in literals:
+                ctx.branch_of[id(lit)] = value
         for lit in literals:
             for t in targets:
                 name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else None
                 if name is not None:
                     ctx.cuda_assignments.append((name, lit, node))  # type: ignore[arg-type]
 
+    def _defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: PyContext) -> None:
+        """`def run(device: str = "cuda")`: a parameter named like a device whose default names CUDA."""
+        a = node.args
+        positional = [*a.posonlyargs, *a.args]
+        pairs = list(zip(positional[len(positional) - len(a.defaults) :], a.defaults, strict=True))
+        pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is not None]
+        for arg, default in pairs:
+            if cuda_literal(default) and _DEVLIKE.search(arg.arg):
+                self._flag(default, ctx)
+
     def _call(self, node: ast.Call, ctx: PyContext) -> None:
         candidates: list[ast.expr] = [k.value for k in node.keywords if k.arg in DEVICE_KWARGS]
+        candidates += [d for v in candidates if (d := _getattr_default(v)) is not None]
         func = node.func
         is_to = isinstance(func, ast.Attribute) and func.attr in ("to", "to_empty") and ctx.qualname(func) is None
         if (is_to or ctx.qualname(func) in DEVICE_FUNCS) and node.args:
@@ -146,13 +215,59 @@ class CudaDeviceString(NodeRule):
                 ctx.device_context_names.add(value.attr)
 
     def _flag(self, value: ast.expr, ctx: PyContext) -> None:
-        fix = ctx.replace(value, device_string_fix(value, ctx), "use the current accelerator's device type")
+        ifexp = ctx.branch_of.get(id(value))
+        fix = None
+        if ifexp is None or not _tests_cuda(ifexp.test):
+            fix = ctx.replace(value, device_string_fix(value, ctx), "use the current accelerator's device type")
+        else:  # `"cuda" if "cuda" in dev else "cpu"`: swapping the literal alone still gives "cpu" off CUDA
+            of = _device_type_of(ifexp)
+            if of is not None:
+                fix = ctx.replace(ifexp, f"{ctx.torch_name}.device({ctx.text(of)}).type", "take the device's type")
         ctx.report(self, value, fix=fix)
 
     def finish(self, ctx: PyContext) -> None:
         for name, literal, _ in ctx.cuda_assignments:
             if name in ctx.device_context_names or _DEVLIKE.search(name):
                 self._flag(literal, ctx)
+
+
+def _getattr_default(value: ast.expr) -> ast.expr | None:
+    """The default of `getattr(obj, "name", default)` (a device option read with a fallback)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "getattr":
+        return value.args[2] if len(value.args) == 3 else None
+    return None
+
+
+def _tests_cuda(test: ast.expr) -> bool:
+    """The condition looks at a CUDA device string (`"cuda" in dev`, `dev == "cuda"`, `dev.startswith("cuda")`)."""
+    return any(cuda_literal(n) for n in ast.walk(test))
+
+
+def _device_type_of(ifexp: ast.IfExp) -> ast.expr | None:
+    """`X` in `"cuda" if "cuda" in X else "cpu"` (also `X == "cuda"`, `X.startswith("cuda")`): the expression
+    whose device type the conditional computes; None for any other shape."""
+    body, orelse, test = ifexp.body, ifexp.orelse, ifexp.test
+    if not (is_str(body) and body.value == "cuda" and is_str(orelse) and orelse.value == "cpu"):  # type: ignore[attr-defined]
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if isinstance(op, ast.In) and is_str(left) and left.value == "cuda":  # type: ignore[attr-defined]
+            return right
+        if isinstance(op, ast.Eq):
+            if is_str(right) and right.value == "cuda":  # type: ignore[attr-defined]
+                return left
+            if is_str(left) and left.value == "cuda":  # type: ignore[attr-defined]
+                return right
+    if (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.func.attr == "startswith"
+        and len(test.args) == 1
+        and is_str(test.args[0])
+        and test.args[0].value == "cuda"  # type: ignore[attr-defined]
+    ):
+        return test.func.value
+    return None
 
 
 class IntDeviceId(NodeRule):
@@ -236,15 +351,26 @@ class DeviceTypeCompare(NodeRule):
     tokens = (b"cuda",)
     node_types = (ast.Compare,)
     VALID = ("if device.type != 'cpu':\n    pass", "if name == 'cudnn':\n    pass", "if kind == 'cuda':\n    pass")
-    INVALID = ("if device == 'cuda':\n    pass", "ok = 'cuda' in str(t.device)", "b = x.device.type != 'cuda'")
+    INVALID = (
+        "if device == 'cuda':\n    pass",
+        "ok = 'cuda' in str(t.device)",
+        "b = x.device.type != 'cuda'",
+        "assert device_type in {'cuda', 'cpu'}",
+        "if self.accelerator == 'cuda':\n    pass",
+    )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         assert isinstance(node, ast.Compare)
         sides = (node.left, *node.comparators)
-        if any(cuda_literal(s) for s in sides) and any(
-            not cuda_literal(s) and _DEVLIKE.search(ctx.text(s)) for s in sides
-        ):
+        if any(_has_cuda(s) for s in sides) and any(not _has_cuda(s) and _DEVLIKE.search(ctx.text(s)) for s in sides):
             ctx.report(self, node)
+
+
+def _has_cuda(node: ast.expr) -> bool:
+    """A CUDA device string, or a tuple/list/set literal holding one (`device_type in {"cuda", "cpu"}`)."""
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(cuda_literal(e) for e in node.elts)
+    return cuda_literal(node)
 
 
 class CudaIsAvailable(NameRule):
@@ -271,7 +397,50 @@ class CudaIsAvailable(NameRule):
             "from torch import cuda\nok = cuda.is_available()",
             "from torch import cuda\nimport torch\nok = torch.accelerator.is_available()",
         ),
+        Case(
+            "import torch\nbackend = 'nccl' if torch.cuda.is_available() else 'gloo'",
+            "import torch\nbackend = torch.distributed.get_default_backend_for_device("
+            f"{_DEV}) if torch.accelerator.is_available() else 'gloo'",
+        ),
+        Case(
+            "import torch\nif torch.cuda.is_available():\n    x = x.cuda()\n",
+            f"import torch\nif torch.accelerator.is_available():\n    x = x.to({_DEV})\n",
+        ),
     )
+
+    def check_ref(self, node: ast.expr, qualname: str, matched: str, parent: ast.AST | None, ctx: PyContext) -> None:
+        """The plain swap, unless the call chooses between CUDA-only values: then those change with it (in one
+        fix), or, under an `if` whose body names CUDA, the swap needs --unsafe-fixes (it sends the target down
+        that body)."""
+        new = f"{ctx.torch_name}.accelerator.is_available"
+        edits = [Edit(*ctx.span(node), new)]
+        branch = ctx.enclosing_branch(parent) if isinstance(parent, ast.Call) else None
+        safe = True
+        if isinstance(branch, ast.IfExp):
+            for value in (branch.body, branch.orelse):
+                text = _branch_value_fix(value, ctx)
+                if text is not None:
+                    edits.append(Edit(*ctx.span(value), text))
+        elif isinstance(branch, ast.If):
+            safe = not any(_names_cuda(n) for st in branch.body for n in ast.walk(st))
+        fix = ctx.fix(sorted(edits, key=lambda e: e.start), "use torch.accelerator.is_available", safe)
+        ctx.report(self, node, self.message_for(qualname), fix)
+
+
+def _branch_value_fix(value: ast.expr, ctx: PyContext) -> str | None:
+    """The device-generic replacement for a CUDA-only branch value ("cuda", "nccl"); None for other values."""
+    if cuda_literal(value):
+        return device_string_fix(value, ctx)
+    if is_str(value) and value.value == "nccl":  # type: ignore[attr-defined]
+        return f"{ctx.torch_name}.distributed.get_default_backend_for_device({devtype(ctx)})"
+    return None
+
+
+def _names_cuda(node: ast.AST) -> bool:
+    """A CUDA device string, the "nccl" backend, or a `.cuda()` call."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value == "nccl" or CUDA_STR.fullmatch(node.value) is not None
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "cuda"
 
 
 class CudaDeviceCount(NameRule):
@@ -311,8 +480,8 @@ class CudaDeviceSelect(NameRule):
     names: ClassVar[dict[str, str | None]] = {
         "torch.cuda.set_device": "{torch}.accelerator.set_device_index",
         "torch.cuda.current_device": "{torch}.accelerator.current_device_index",
-        "torch.cuda.get_device_name": "{torch}.get_device_module().get_device_name",
-        "torch.cuda.get_device_properties": "{torch}.get_device_module().get_device_properties",
+        "torch.cuda.get_device_name": "!{torch}.get_device_module().get_device_name",
+        "torch.cuda.get_device_properties": "!{torch}.get_device_module().get_device_properties",
         "torch.cuda.device": None,
         "torch.cuda.device_of": None,
     }
@@ -433,3 +602,54 @@ class TorchCudaOther(NameRule):
     names: ClassVar[dict[str, str | None]] = {"torch.cuda": None}
     VALID = ("import torch\ntorch.accelerator.synchronize()", "cuda = 1\nprint(cuda.x)")
     INVALID = ("import torch\ntorch.cuda.ipc_collect()", "from torch import cuda\ncuda.init()")
+
+
+class AcceleratorOption(NodeRule):
+    """`accelerator="cuda"` or `"gpu"` (Lightning's `Fabric`, `Trainer`) pins the run to NVIDIA GPUs.
+
+    Lightning's "gpu" means CUDA (or MPS); the target needs its own accelerator plugin.
+
+    Bad:  `fabric = L.Fabric(accelerator="cuda", devices=4)`
+    Good: `L.Fabric(accelerator="auto", ...)` with the target's accelerator registered
+    """
+
+    code = "IST114"
+    name = "accelerator-option"
+    category = "device"
+    severity = "error"
+    message = "pins the run to CUDA: use accelerator='auto' (with the target's accelerator plugin)"
+    tokens = (b"accelerator=",)
+    node_types = (ast.Call,)
+    VALID = ("import lightning as L\nf = L.Fabric(accelerator='auto')", "t = Trainer(accelerator=args.accelerator)")
+    INVALID = (
+        "import lightning as L\nfabric = L.Fabric(accelerator='cuda', devices=2)",
+        "t = Trainer(accelerator='gpu')",
+    )
+
+    def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        assert isinstance(node, ast.Call)
+        acc = kwarg(node, "accelerator")
+        if acc is not None and is_str(acc.value) and acc.value.value in ("cuda", "gpu"):  # type: ignore[attr-defined]
+            ctx.report(self, acc.value)
+
+
+class LightningCudaAccelerator(NameRule):
+    """Lightning's `CUDAAccelerator` (device counts, parsing, setup) only knows CUDA devices.
+
+    Bad:  `n = CUDAAccelerator.auto_device_count()`
+    Good: `torch.accelerator.device_count()`, or the accelerator Lightning chose (`fabric.accelerator`)
+    """
+
+    code = "IST115"
+    name = "lightning-cuda-accelerator"
+    category = "device"
+    severity = "error"
+    message = "Lightning's CUDA accelerator: ask torch.accelerator or the chosen accelerator instead"
+    tokens = (b"CUDAAccelerator",)
+    names: ClassVar[dict[str, str | None]] = {
+        f"{pkg}.accelerators.{n}": None
+        for pkg in ("lightning.fabric", "lightning.pytorch", "lightning_fabric", "pytorch_lightning")
+        for n in ("CUDAAccelerator", "cuda.CUDAAccelerator")
+    }
+    VALID = ("import torch\nn = torch.accelerator.device_count()",)
+    INVALID = ("from lightning.fabric.accelerators import CUDAAccelerator\nn = CUDAAccelerator.auto_device_count()",)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from isthmus.scan.context import PyContext
 from isthmus.scan.rules._device_strings import int_device_fix, int_like
 from isthmus.scan.rules._env import NCCL_VAR, advice, env_var_nodes
+from isthmus.scan.rules._packages import import_names
 from isthmus.scan.rules.base import Case, NameRule, NodeRule, devtype, is_str, kwarg
 
 _DEV = 'getattr(torch.accelerator.current_accelerator(), "type", "cpu")'
@@ -28,6 +29,10 @@ class NcclBackend(NodeRule):
     Bad:  `dist.init_process_group(backend="nccl")`
     Good: `dist.init_process_group(backend=dist.get_default_backend_for_device(dev.type))` or `device_id=dev`
 
+    Also flagged: an option whose default is "nccl" (`add_argument("--backend", default="nccl")`), and "nccl"
+    assigned to a name that reaches `init_process_group(backend=...)` or is called `*backend*`
+    (`backend = "nccl" if cuda else "gloo"`, a config field `dist_backend: str = "nccl"`).
+
     The fix asks torch for the device's default backend, which is "nccl" on CUDA hosts.
     """
 
@@ -36,9 +41,13 @@ class NcclBackend(NodeRule):
     category = "distributed"
     severity = "error"
     message = "no NCCL on the target: use torch.distributed.get_default_backend_for_device(<device type>)"
-    tokens = (b"nccl",)
-    node_types = (ast.Call,)
-    VALID = ("import torch.distributed as dist\ndist.init_process_group(backend='gloo')", "x = 'nccl'")
+    tokens = (b"nccl", b"init_process_group")
+    node_types = (ast.Call, ast.Assign, ast.AnnAssign)
+    VALID = (
+        "import torch.distributed as dist\ndist.init_process_group(backend='gloo')",
+        "x = 'nccl'",
+        "name = 'nccl' if a else 'gloo'\nprint(name)",
+    )
     INVALID = (
         Case(
             "import torch\nimport torch.distributed as dist\ndist.init_process_group(backend='nccl')",
@@ -52,9 +61,27 @@ class NcclBackend(NodeRule):
         ),
         "import torch.distributed as dist\ndist.init_process_group(backend='cpu:gloo,cuda:nccl')",
         "import deepspeed\ndeepspeed.init_distributed(dist_backend='nccl')",
+        "import argparse\np = argparse.ArgumentParser()\np.add_argument('--backend', default='nccl')",
+        Case(
+            "import torch\nimport torch.distributed as dist\nb = 'nccl'\ndist.init_process_group(backend=b)",
+            "import torch\nimport torch.distributed as dist\nb = torch.distributed.get_default_backend_for_device("
+            f"{_DEV})\ndist.init_process_group(backend=b)",
+        ),
+        Case(
+            "import torch\nbackend = 'nccl' if use_gpu else 'gloo'",
+            f"import torch\nbackend = torch.distributed.get_default_backend_for_device({_DEV}) if use_gpu else 'gloo'",
+        ),
+        Case(
+            "class Config:\n    dist_backend: str = 'nccl'\n",
+            "import torch\nclass Config:\n    dist_backend: str = torch.distributed.get_default_backend_for_device("
+            f"{_DEV})\n",
+        ),
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            self._assignment(node, ctx)
+            return
         assert isinstance(node, ast.Call)
         qn = ctx.qualname(node.func)
         values = [k.value for k in node.keywords if k.arg in _BACKEND_KWARGS]
@@ -64,9 +91,34 @@ class NcclBackend(NodeRule):
             if is_str(v) and "nccl" in v.value:  # type: ignore[attr-defined]
                 fix = None
                 if v.value == "nccl" and qn in _PG_FUNCS:  # type: ignore[attr-defined]
-                    new = f"{ctx.torch_name}.distributed.get_default_backend_for_device({devtype(ctx)})"
-                    fix = ctx.replace(v, new, "use the device's default backend")
+                    fix = ctx.replace(v, _default_backend(ctx), "use the device's default backend")
                 ctx.report(self, v, fix=fix)
+            elif isinstance(v, ast.Name) and qn in _PG_FUNCS:
+                ctx.backend_names.add(v.id)
+        default = kwarg(node, "default")
+        if default is not None and is_str(default.value) and default.value.value == "nccl":  # type: ignore[attr-defined]
+            ctx.report(self, default.value, "an option whose default is 'nccl': " + self.message)
+
+    def _assignment(self, node: ast.Assign | ast.AnnAssign, ctx: PyContext) -> None:
+        value = node.value
+        branches = [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+        literals = [v for v in branches if isinstance(v, ast.Constant) and v.value == "nccl"]
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            name = t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else None
+            if name is not None:
+                ctx.nccl_assignments.extend((name, lit) for lit in literals)
+
+    def finish(self, ctx: PyContext) -> None:
+        for name, literal in ctx.nccl_assignments:
+            if name in ctx.backend_names or name.lower().endswith("backend"):
+                fix = ctx.replace(literal, _default_backend(ctx), "use the device's default backend")
+                ctx.report(self, literal, f"{name} = 'nccl': " + self.message, fix)
+
+
+def _default_backend(ctx: PyContext) -> str:
+    """The device's default backend: "nccl" on CUDA hosts, "hccl" with torch_npu, "gloo" on CPU."""
+    return f"{ctx.torch_name}.distributed.get_default_backend_for_device({devtype(ctx)})"
 
 
 class BackendNameLogic(NodeRule):
@@ -202,9 +254,7 @@ class NvmlImport(NameRule):
     message = "needs NVIDIA's NVML: use torch.accelerator memory queries or a backend check"
     tokens = (b"nvml", b"nvidia_smi", b"GPUtil", b"gpustat", b"nvitop")
     imports = True
-    names: ClassVar[dict[str, str | None]] = {
-        n: None for n in ("pynvml", "py3nvml", "nvidia_smi", "GPUtil", "gpustat", "nvitop")
-    }
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST406"))
     VALID = ("import psutil",)
     INVALID = ("import pynvml", "from GPUtil import getGPUs")
 
@@ -251,13 +301,15 @@ class NcclEnvVar(NodeRule):
     severity = "warning"
     message = "NCCL environment variable is ignored on the target"
     tokens = (b"NCCL_",)
-    node_types = (ast.Subscript, ast.Call)
-    VALID = ("import os\nv = os.environ['HCCL_BUFFSIZE']",)
+    node_types = (ast.Subscript, ast.Call, ast.Dict)
+    VALID = ("import os\nv = os.environ['HCCL_BUFFSIZE']", "EQUIVALENT = {'NCCL_DEBUG': 'ASCEND_GLOBAL_LOG_LEVEL'}")
     INVALID = (
         "import os\nos.environ['NCCL_DEBUG'] = 'INFO'",
         "import os\nv = os.environ.get('TORCH_NCCL_BLOCKING_WAIT')",
+        "import os\nenv_defaults = {'TORCH_NCCL_TRACE_BUFFER_SIZE': '2000', 'OTHER': '1'}",
+        "import os\nos.environ.update({'NCCL_DEBUG': 'INFO'})",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
-        for key, var in env_var_nodes(node, ctx, NCCL_VAR):
+        for key, var in env_var_nodes(node, ctx, NCCL_VAR, parent):
             ctx.report(self, key, advice(var))

@@ -151,7 +151,7 @@ class CudaBf16Supported(NameRule):
     message = "answers for CUDA only: use torch.get_device_module().is_bf16_supported()"
     tokens = (b"bf16",)
     names: ClassVar[dict[str, str | None]] = {
-        "torch.cuda.is_bf16_supported": "{torch}.get_device_module().is_bf16_supported",
+        "torch.cuda.is_bf16_supported": "!{torch}.get_device_module().is_bf16_supported",
     }
     VALID = ("import torch\nok = torch.get_device_module().is_bf16_supported()",)
     INVALID = (

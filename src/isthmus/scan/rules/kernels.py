@@ -6,6 +6,7 @@ import ast
 from typing import ClassVar
 
 from isthmus.scan.context import PyContext
+from isthmus.scan.rules._packages import import_names
 from isthmus.scan.rules.base import NameRule, NodeRule, is_str, kwarg
 
 
@@ -25,7 +26,7 @@ class FlashAttn(NameRule):
     message = "CUDA-only package (no Ascend build): use F.scaled_dot_product_attention"
     tokens = (b"flash_attn",)
     imports = True
-    names: ClassVar[dict[str, str | None]] = {"flash_attn": None, "flash_attn_2_cuda": None}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST501"))
     VALID = ("import torch.nn.functional as F",)
     INVALID = (
         "from flash_attn import flash_attn_func",
@@ -47,7 +48,7 @@ class Xformers(NameRule):
     message = "no Ascend operators: use F.scaled_dot_product_attention"
     tokens = (b"xformers",)
     imports = True
-    names: ClassVar[dict[str, str | None]] = {"xformers": None}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST502"))
     VALID = ("import torch",)
     INVALID = ("import xformers.ops as xops",)
 
@@ -66,7 +67,7 @@ class Bitsandbytes(NameRule):
     message = "CUDA-first package (Ascend: nf4 only, 8-bit paths unverified): gate it on the backend"
     tokens = (b"bitsandbytes",)
     imports = True
-    names: ClassVar[dict[str, str | None]] = {"bitsandbytes": None}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST503"))
     VALID = ("import torch.optim",)
     INVALID = ("import bitsandbytes as bnb",)
 
@@ -86,17 +87,18 @@ class Triton(NameRule):
     message = "needs triton-ascend with NPU-tuned configs: keep a PyTorch fallback"
     tokens = (b"triton",)
     imports = True
-    names: ClassVar[dict[str, str | None]] = {"triton": None}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys(import_names("IST504"))
     VALID = ("import torch",)
     INVALID = ("import triton\nimport triton.language as tl",)
 
 
 class CudaExtension(NodeRule):
-    """Custom CUDA kernels (`CUDAExtension`, `load(sources=[*.cu])`, `load_inline(cuda_sources=...)`) need an
-    Ascend C port. They are the port's work list, so they are reported as warnings with the sources they build;
-    the `.cu` files themselves are listed by IST806 with these call sites.
+    """Custom CUDA kernels (`CUDAExtension`, `load(sources=[*.cu])`, `load_inline(cuda_sources=...)`, a `load`
+    whose sources are computed, any call passing `extra_cuda_cflags`) need an Ascend C port. They are the port's
+    work list, so they are reported as warnings; the `.cu` files themselves are listed by IST806 with these call
+    sites, and the module names built here are remembered so their imports elsewhere are reported (IST517).
 
-    Bad:  `load(name="fused", sources=["fused.cu"])`
+    Bad:  `load(name="fused", sources=["fused.cu"])`, `load(name=name, sources=srcs, extra_cuda_cflags=flags)`
     Good: a PyTorch reference implementation, with the Ascend C (OpPlugin) kernel registered for the target
     """
 
@@ -105,30 +107,48 @@ class CudaExtension(NodeRule):
     category = "kernels"
     severity = "warning"
     message = "builds a CUDA kernel: needs an Ascend C port (keep a PyTorch fallback)"
-    tokens = (b"CUDAExtension", b"cuda_sources", b".cu")
-    node_types = (ast.Call,)
-    VALID = ("from torch.utils.cpp_extension import load\next = load(name='m', sources=['m.cpp'])",)
+    tokens = (b"CUDAExtension", b"cuda_sources", b".cu", b"cpp_extension", b"extra_cuda_cflags", b"load(")
+    node_types = (ast.Call, ast.Assign)
+    VALID = (
+        "from torch.utils.cpp_extension import load\next = load(name='m', sources=['m.cpp'])",
+        "import json\nd = json.load(fh)",
+    )
     INVALID = (
         "from torch.utils.cpp_extension import CUDAExtension\ne = CUDAExtension('k', ['k.cu'])",
         "from torch.utils.cpp_extension import load\next = load(name='k', sources=[str(HERE / 'k.cu')])",
         "from torch.utils import cpp_extension\nm = cpp_extension.load_inline('m', cpp_sources=a, cuda_sources=b)",
+        "from torch.utils import cpp_extension\nm = cpp_extension.load(name=n, sources=srcs, verbose=True)",
+        "m = build(name, sources, extra_cuda_cflags=['-O3'])",
+        "from torch.utils.cpp_extension import CppExtension, CUDAExtension\nextension = CUDAExtension",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
+        if isinstance(node, ast.Assign):  # `extension = CUDAExtension`: the build class chosen, called later
+            if ctx.qualname(node.value) == "torch.utils.cpp_extension.CUDAExtension":
+                ctx.report(self, node)
+            return
         assert isinstance(node, ast.Call)
         qn = ctx.qualname(node.func) or ""
         if (
             qn == "torch.utils.cpp_extension.CUDAExtension"
             or (qn == "torch.utils.cpp_extension.load_inline" and kwarg(node, "cuda_sources") is not None)
-            or (
-                qn == "torch.utils.cpp_extension.load"
-                and any(
-                    is_str(n) and n.value.endswith((".cu", ".cuh"))  # type: ignore[attr-defined]
-                    for n in ast.walk(node)
-                )
-            )
+            or (qn == "torch.utils.cpp_extension.load" and not _plain_cpp_sources(node))
+            or kwarg(node, "extra_cuda_cflags") is not None
         ):
             ctx.report(self, node)
+            name = kwarg(node, "name")
+            value = name.value if name is not None else node.args[0] if node.args else None
+            if is_str(value):
+                ctx.built.append(value.value)  # type: ignore[union-attr]
+
+
+def _plain_cpp_sources(node: ast.Call) -> bool:
+    """`load(...)` whose sources are all literal C++ files (anything computed might be CUDA)."""
+    src = kwarg(node, "sources")
+    value = src.value if src is not None else node.args[1] if len(node.args) > 1 else None
+    if not isinstance(value, (ast.List, ast.Tuple)):
+        return False
+    return all(is_str(e) and not e.value.endswith((".cu", ".cuh")) for e in value.elts)  # type: ignore[attr-defined]
 
 
 class CudaPythonLibs(NameRule):
@@ -143,9 +163,9 @@ class CudaPythonLibs(NameRule):
     category = "kernels"
     severity = "error"
     message = "CUDA runtime library: use torch operations on the device"
-    tokens = (b"cupy", b"pycuda", b"numba", b"cuda")
+    tokens = (b"cupy", b"pycuda", b"numba", b"cuda", b"cudf")
     imports = True
-    names: ClassVar[dict[str, str | None]] = {n: None for n in ("cupy", "pycuda", "numba.cuda", "cuda", "cudf")}
+    names: ClassVar[dict[str, str | None]] = dict.fromkeys((*import_names("IST506"), "numba.cuda"))
     VALID = ("import numba", "import numpy")
     INVALID = ("import cupy as cp", "from numba import cuda")
 

@@ -9,7 +9,7 @@ from isthmus.scan.model import Finding
 from isthmus.scan.rules._env import advice
 from isthmus.scan.rules.base import Case, FileRule, finding
 
-_CUDA = re.compile(r"\b(CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)\b")
+_CUDA = re.compile(r"\b((?:TORCH_)?CUDA_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|NVIDIA_VISIBLE_DEVICES)\b")
 _NCCL = re.compile(r"\b((?:TORCH_)?NCCL_[A-Z0-9_]+)\b")
 
 
@@ -94,3 +94,40 @@ class LaunchNvidiaSmi(FileRule):
             if "nvidia-smi" in line:
                 col = line.index("nvidia-smi") + 1
                 yield finding(self, path, i, self.message, col, col + len("nvidia-smi"))
+
+
+_BUILD = re.compile(r"(?<![\w.-])(nvcc|USE_CUDNN=1|USE_CUDA=1|USE_NCCL=1|-arch=sm_\d+|--gpu-architecture)(?!\w)")
+
+
+class LaunchCudaBuild(FileRule):
+    """Launch scripts that build for CUDA (`nvcc`, `make USE_CUDNN=1`, `-arch=sm_80`): the build fails, or
+    builds nothing usable, without the CUDA toolkit. Shell scripts and Dockerfiles are read (YAML files are
+    configuration and data). `TORCH_CUDA_ARCH_LIST` is reported by IST803.
+
+    Bad:  `make -j USE_CUDNN=1`, `nvcc -arch=sm_80 kernel.cu`
+    Good: a CPU (or target) build in the Ascend script: `make -j USE_CUDNN=0`, no CUDA architectures
+    """
+
+    code = "IST807"
+    name = "launch-cuda-build"
+    category = "deps"
+    severity = "warning"
+    message = "builds for CUDA: the target needs its own build (no nvcc, no cuDNN)"
+    kinds = ("launch",)
+    VALID = (
+        Case("make -j USE_CUDNN=0\n# nvcc -V\n", path="build.sh"),
+        Case("- {package: flash-attn, note: 'checks the nvcc that builds it'}\n", path="data.yaml"),
+    )
+    INVALID = (
+        Case("make train_gpt2cu USE_CUDNN=1\n", path="run.sh"),
+        Case("nvcc -O3 -arch=sm_80 k.cu -o k\n", path="install.sh"),
+        Case("nvcc -V\n", path="check.sh"),
+    )
+
+    def check_file(self, path: str, text: str) -> Iterator[Finding]:
+        if path.lower().endswith((".yaml", ".yml", ".env")):  # configs and data: words, not commands
+            return
+        for i, line in _code_lines(text):
+            m = _BUILD.search(line)
+            if m:
+                yield finding(self, path, i, f"{m.group(1)}: {self.message}", m.start() + 1, m.end() + 1)

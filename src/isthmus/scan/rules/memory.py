@@ -64,8 +64,8 @@ class CudaMemoryControl(NameRule):
     names: ClassVar[dict[str, str | None]] = {
         "torch.cuda.mem_get_info": "!{torch}.accelerator.get_memory_info",
         "torch.cuda.memory.mem_get_info": "!{torch}.accelerator.get_memory_info",
-        "torch.cuda.memory_summary": "{torch}.get_device_module().memory_summary",
-        "torch.cuda.set_per_process_memory_fraction": "{torch}.get_device_module().set_per_process_memory_fraction",
+        "torch.cuda.memory_summary": "!{torch}.get_device_module().memory_summary",
+        "torch.cuda.set_per_process_memory_fraction": "!{torch}.get_device_module().set_per_process_memory_fraction",
         "torch.cuda.caching_allocator_alloc": None,
         "torch.cuda.caching_allocator_delete": None,
         "torch.cuda.MemPool": None,
@@ -286,7 +286,7 @@ class CudaEnvVar(NodeRule):
     severity = "warning"
     message = "CUDA environment variable is ignored on the target"
     tokens = (b"CUDA_",)
-    node_types = (ast.Subscript, ast.Call)
+    node_types = (ast.Subscript, ast.Call, ast.Dict)
     VALID = ("import os\nv = os.environ.get('HOME')", "x = 'CUDA_VISIBLE_DEVICES'")
     INVALID = (
         "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'",
@@ -294,5 +294,5 @@ class CudaEnvVar(NodeRule):
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
-        for key, var in env_var_nodes(node, ctx, CUDA_VAR):
+        for key, var in env_var_nodes(node, ctx, CUDA_VAR, parent):
             ctx.report(self, key, advice(var))

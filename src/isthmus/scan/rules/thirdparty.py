@@ -106,7 +106,8 @@ class FlashAttention2Option(NodeRule):
 
 
 class BnbQuantOption(NodeRule):
-    """`load_in_8bit/4bit=True` and `BitsAndBytesConfig` route through bitsandbytes (Ascend: nf4 only).
+    """`load_in_8bit/4bit=True`, `BitsAndBytesConfig` and Lightning's `BitsandbytesPrecision` route through
+    bitsandbytes (Ascend: nf4 only).
 
     Bad:  `from_pretrained(name, load_in_8bit=True)`
     Good: gate quantisation on the backend; Ascend quantisation (w8a8) on the target
@@ -117,22 +118,25 @@ class BnbQuantOption(NodeRule):
     category = "thirdparty"
     severity = "warning"
     message = "bitsandbytes quantisation (Ascend: nf4 only): gate it on the backend"
-    tokens = (b"load_in_", b"BitsAndBytesConfig")
+    tokens = (b"load_in_", b"BitsAndBytesConfig", b"BitsandbytesPrecision")
     node_types = (ast.Call,)
-    VALID = ("m = AutoModel.from_pretrained(n, torch_dtype=dt)",)
+    VALID = ("m = AutoModel.from_pretrained(n, torch_dtype=dt)", "m = AutoModel.from_pretrained(n, load_in_8bit=False)")
     INVALID = (
         "m = AutoModel.from_pretrained(n, load_in_8bit=True)",
+        "m = AutoModel.from_pretrained(n, load_in_8bit=args.int8)",
         "from transformers import BitsAndBytesConfig\nc = BitsAndBytesConfig(load_in_4bit=True)",
+        "from lightning.fabric.plugins import BitsandbytesPrecision\np = BitsandbytesPrecision('nf4', dtype)",
     )
 
     def check(self, node: ast.AST, parent: ast.AST | None, ctx: PyContext) -> None:
         assert isinstance(node, ast.Call)
-        if (ctx.qualname(node.func) or "").endswith("BitsAndBytesConfig"):
+        if (ctx.qualname(node.func) or "").endswith(("BitsAndBytesConfig", "BitsandbytesPrecision")):
             ctx.report(self, node)
             return
         for k in node.keywords:
-            if k.arg in ("load_in_8bit", "load_in_4bit") and isinstance(k.value, ast.Constant) and k.value.value:
-                ctx.report(self, k)
+            v = k.value
+            if k.arg in ("load_in_8bit", "load_in_4bit") and not (isinstance(v, ast.Constant) and not v.value):
+                ctx.report(self, k)  # True, or a value decided at run time (`load_in_8bit=args.int8`)
 
 
 class XformersAttentionSwitch(NodeRule):
