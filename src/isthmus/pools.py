@@ -22,11 +22,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def safe_context(preload: Sequence[str] = ()) -> BaseContext:
+def safe_context(preload: Sequence[str] = (), fork: bool = False) -> BaseContext:
     """The start method for worker processes: forkserver where the platform has it, else spawn.
 
     `preload` names modules the fork server imports once, so each worker starts warm (ignored once the server runs).
+    `fork=True` forks this process instead (POSIX), for workers that run pure Python and should inherit tables
+    built here: only safe when the workers touch no native thread pool (solvers, BLAS, OpenMP) of this process.
     """
+    if fork and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         if preload:
@@ -84,13 +88,13 @@ def _stop(pool: ProcessPoolExecutor, futures: Iterable[Future[R]]) -> None:
 
 
 def imap_unordered(
-    fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = ()
+    fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = (), fork: bool = False
 ) -> Iterator[tuple[int, R]]:
     """Run `fn` over `items` in `workers` processes, yielding (index, result) as each finishes.
 
     Any exception (a worker's, or KeyboardInterrupt in the parent) ends the pool at once and propagates.
     """
-    ctx = safe_context(preload)
+    ctx = safe_context(preload, fork)
     _start_server(ctx)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
     futures: dict[Future[R], int] = {}

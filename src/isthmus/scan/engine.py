@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import multiprocessing
 import os
 import re
-import signal
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -488,42 +485,22 @@ def _scan_pool(
     progress: Callable[[int, int], None] | None,
 ) -> list[FileResult]:
     """Scan in `jobs` forked workers. Workers get paths (not contents) and read the files themselves; the rule
-    tables are built before the fork so every worker inherits them."""
+    tables are built before the fork so every worker inherits them (scan workers run pure Python: no native
+    thread pool of ours can be half-copied into them). Ctrl-C ends the pool at once (`isthmus.pools`)."""
+    from isthmus.pools import imap_unordered
+
     _ruleset(codes)
     chunks = _balanced_chunks(items, jobs * 8)
     ordered: list[FileResult | None] = [None] * len(items)
-    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_ignore_sigint)
-    try:
-        args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
-        futures = [pool.submit(_scan_chunk, a) for a in args]
-        done = 0
-        for future in as_completed(futures):
-            for i, r in future.result():
-                ordered[i] = r
-                done += 1
-            if progress:
-                progress(done, len(items))
-    except BaseException:  # Ctrl-C (or any failure): stop the workers now instead of draining the queue
-        _stop(pool)
-        raise
-    pool.shutdown(wait=True)
+    args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
+    done = 0
+    for _, chunk in imap_unordered(_scan_chunk, args, jobs, fork=True):
+        for i, r in chunk:
+            ordered[i] = r
+            done += 1
+        if progress:
+            progress(done, len(items))
     return [r for r in ordered if r is not None]
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them (so the terminal sees one clean interrupt)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and terminate the workers: an interrupt returns within a second."""
-    processes = list(getattr(pool, "_processes", {}).values())  # no public handle on the workers
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.terminate()
-    for proc in processes:
-        proc.join(timeout=1)
 
 
 def scan(
