@@ -58,6 +58,8 @@ EXTRAS: tuple[tuple[str, str], ...] = (
     ("transformers", "ops/emulate on Hugging Face config.json models (extra: hf)"),
     ("torch-npu", "Ascend NPU backend (extra: npu)"),
     ("ray", "plan --sweep --ray (extra: ray)"),
+    ("nvidia-ml-py", "monitor on NVIDIA GPUs (extra: monitor)"),
+    ("prometheus-client", "monitor serve (extra: monitor)"),
     ("matplotlib", "PNG charts (extra: plot)"),
 )
 
@@ -496,6 +498,7 @@ CAPABILITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("parity", ("torch", "safetensors")),
     ("plan", ("highspy", "pyyaml")),
     ("plan sweeps on Ray", ("ray",)),
+    ("monitor (NVIDIA) and monitor serve", ("nvidia-ml-py", "prometheus-client")),
 )
 
 
