@@ -87,12 +87,17 @@ def _stop(pool: ProcessPoolExecutor, futures: Iterable[Future[R]]) -> None:
         p.join(timeout=1.0)
 
 
+@contextlib.contextmanager
 def imap_unordered(
     fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = (), fork: bool = False
-) -> Iterator[tuple[int, R]]:
-    """Run `fn` over `items` in `workers` processes, yielding (index, result) as each finishes.
+) -> Iterator[Iterator[tuple[int, R]]]:
+    """Run `fn` over `items` in `workers` processes; the block gets an iterator of (index, result) as each finishes.
 
-    Any exception (a worker's, or KeyboardInterrupt in the parent) ends the pool at once and propagates.
+        with imap_unordered(fn, items, 2) as results:
+            for i, r in results: ...
+
+    Any exception in the block (a worker's, or KeyboardInterrupt wherever it lands) ends the pool at once and
+    propagates: the pool never waits for queued work on the way out.
     """
     ctx = safe_context(preload, fork)
     _start_server(ctx)
@@ -101,17 +106,19 @@ def imap_unordered(
     try:
         with _sigint_deferred():  # workers start inside submit(): a half-started worker would outlive us
             futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
-        for f in as_completed(futures):
-            yield futures[f], f.result()
+        yield ((futures[f], f.result()) for f in as_completed(futures))
     except BaseException:
         _stop(pool, futures)
         raise
     pool.shutdown(wait=True)
 
 
-def map_ordered(fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = ()) -> list[R]:
+def map_ordered(
+    fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = (), fork: bool = False
+) -> list[R]:
     """`fn` over `items` in worker processes; results in the items' order."""
     out: list[R | None] = [None] * len(items)
-    for i, r in imap_unordered(fn, items, workers, preload):
-        out[i] = r
+    with imap_unordered(fn, items, workers, preload, fork) as results:
+        for i, r in results:
+            out[i] = r
     return out  # type: ignore[return-value]

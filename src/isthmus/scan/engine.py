@@ -494,12 +494,13 @@ def _scan_pool(
     ordered: list[FileResult | None] = [None] * len(items)
     args = [(c, codes, options.target, options.max_bytes, options.prefilter) for c in chunks]
     done = 0
-    for _, chunk in imap_unordered(_scan_chunk, args, jobs, fork=True):
-        for i, r in chunk:
-            ordered[i] = r
-            done += 1
-        if progress:
-            progress(done, len(items))
+    with imap_unordered(_scan_chunk, args, jobs, fork=True) as chunks_done:
+        for _, chunk in chunks_done:
+            for i, r in chunk:
+                ordered[i] = r
+                done += 1
+            if progress:
+                progress(done, len(items))
     return [r for r in ordered if r is not None]
 
 
