@@ -6,8 +6,9 @@ For each entry of `manifest.json`: materialise the listed paths of the repositor
 (a bare git directory `<mirrors>/<owner>+<name>/repo`, as the `fetch` tool leaves it, or any clone given with
 `--mirrors`) into a fresh work directory, write the synthetic data it reads (generated here, no download), run
 the script with its CUDA arguments under `isthmus run --target cpu`, run it again in its own CPU mode when it has
-one, and compare the numbers its `compare` pattern captures (relative tolerance 1e-3) or its whole stdout. Prints
-one Markdown table row per script (the table in docs/accel.md) and writes `results.json` in the work directory.
+one, and compare the numbers its `compare` pattern captures (relative tolerance 1e-3), its whole stdout, or the
+files the two runs wrote (`"compare": "files"`). Prints one Markdown table row per script (the table in
+docs/accel.md) and writes `results.json` in the work directory.
 None of the scripts' code is kept in this repository: only the manifest and this runner.
 """
 
@@ -123,6 +124,7 @@ def _run(
     env.pop("CUDA_VISIBLE_DEVICES", None)
     paths = [str(cwd / entry["pythonpath"])] if entry.get("pythonpath") else []
     env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", ""), *SITES]).strip(os.pathsep)
+    env.update(entry.get("env", {}))  # for both runs (e.g. what the script's torch.load needs on this torch)
     env.update(extra_env or {})
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
 
@@ -134,6 +136,16 @@ def numbers(stdout: str, pattern: str) -> list[float]:
         for m in re.finditer(pattern, line):
             found += [float(g) for g in m.groups() if g is not None]
     return found
+
+
+def compare_files(entry: dict[str, Any], dest: Path) -> tuple[bool, str]:
+    """The files the two runs wrote (`files`: the CUDA run's, then the CPU run's), byte for byte."""
+    cuda_file, cpu_file = (dest / name for name in entry["files"])
+    if not cuda_file.is_file() or not cpu_file.is_file():
+        return False, f"missing output: {cuda_file.name if not cuda_file.is_file() else cpu_file.name}"
+    got, want = cuda_file.read_bytes(), cpu_file.read_bytes()
+    same = got == want and bool(got)
+    return same, f"identical output file ({len(got)} bytes)" if same else "output files differ"
 
 
 def compare(entry: dict[str, Any], cuda_out: str, cpu_out: str | None) -> tuple[bool, str]:
@@ -173,7 +185,10 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
     cpu = None
     if entry["cpu_args"] is not None:
         cpu = _run(_command(entry, False, entry["cpu_args"]), dest, entry, cpu_env)
-    ok, detail = compare(entry, cuda.stdout, cpu.stdout if cpu else None)
+    if entry["compare"] == "files" and cpu is not None:
+        ok, detail = compare_files(entry, dest)
+    else:
+        ok, detail = compare(entry, cuda.stdout, cpu.stdout if cpu else None)
     report = dest / "report.json"
     data = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else {}
     passed = cuda.returncode == 0 and (cpu is None or cpu.returncode == 0) and ok
