@@ -90,6 +90,8 @@ def test_ctrl_c_ends_a_sweep_at_once(tmp_path: Path) -> None:
         text=True,
         cwd=tmp_path,
         start_new_session=True,  # our own process group, as a terminal would make it
+        # and SIGINT at its default: xdist workers ignore it, and an ignored signal stays ignored across exec
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4.0)  # imports done, workers started
     if proc.poll() is not None:

@@ -80,6 +80,8 @@ def test_ctrl_c_during_a_pooled_scan_exits_130_within_a_second(tmp_path: Path) -
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
+        # as from a terminal: xdist workers ignore SIGINT, and an ignored signal stays ignored across exec
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(4.0)  # well into the pool's work (the whole scan takes several times longer here)
     assert proc.poll() is None, "the scan finished before the interrupt: make the tree bigger"
