@@ -27,7 +27,6 @@ from isthmus.accel.redirect_log import Redirection, RedirectionLog, redirected_r
 from isthmus.errors import InputError
 from isthmus.files import atomic_write_json
 
-TARGETS = ("auto", "cpu", "cuda", "npu", "xpu", "mps")
 IS_AVAILABLE_NOTE = (
     "torch.cuda.is_available() returns True in the program when the target is usable, so the program takes its "
     "CUDA path and every CUDA call on it is redirected; torch and isthmus internals see the real answer."

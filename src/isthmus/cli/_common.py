@@ -10,6 +10,37 @@ import click
 
 from isthmus.errors import InputError
 
+
+class TargetName(click.ParamType):  # type: ignore[type-arg]
+    """A target of the registry (data/targets.yaml) or one of its aliases, converted to the registry's name.
+
+    `scan=True` also takes scan's rule families (npu, cuda, any) and converts a target to its family."""
+
+    name = "target"
+
+    def __init__(self, scan: bool = False) -> None:
+        self.scan = scan
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "TARGET"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from isthmus import targets
+
+        text = str(value).strip().lower()
+        if self.scan:
+            return text if text in ("npu", "cuda", "any") else targets.get(text).scan
+        return targets.get(text).name
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from isthmus import targets
+
+        names = [*(("npu", "cuda", "any") if self.scan else ()), *targets.names()]
+        return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+
+
 format_option = click.option(
     "--format",
     "fmt",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, stderr_console
+from isthmus.cli._common import TargetName, echo_json, format_option, stderr_console
 from isthmus.errors import ExitCode
 
 
@@ -23,7 +23,13 @@ from isthmus.errors import ExitCode
     show_default=True,
     help="Directory for report.json, report.html and artefacts (replaced atomically).",
 )
-@click.option("--target", "targets", multiple=True, help="Target to assess for (repeatable). Default: isthmus.toml.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    type=TargetName(),
+    help="Target to assess for (repeatable). Default: isthmus.toml.",
+)
 @click.option("--only", multiple=True, help="Run only these sections (repeatable), e.g. --only scan.")
 @click.option("--quick", is_flag=True, help="Fewer steps and smaller inputs (for CI).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any section fails or errors.")
@@ -40,10 +46,11 @@ def command(
     """Run every available capability on the project at PATH and write report.json and report.html."""
     from isthmus.project import Project
     from isthmus.report import SECTIONS, write_report
+    from isthmus.targets import canonical
 
     project = Project.load(path)
     project.check_config()
-    check_targets(targets or project.config.targets)
+    chosen = canonical(targets or project.config.targets)
     known = {key for key, _, _ in SECTIONS}
     bad = sorted(set(only) - known)
     if bad:
@@ -57,7 +64,7 @@ def command(
         report = write_report(
             project,
             out,
-            targets or None,
+            chosen,
             frozenset(only) if only else None,
             quick,
             on_section=lambda key, title: status.update(f"assess: {title}…"),
@@ -80,17 +87,6 @@ def command(
     if strict and report.worst in ("fail", "error"):
         return int(ExitCode.FINDINGS)
     return int(ExitCode.OK)
-
-
-def check_targets(targets: tuple[str, ...]) -> None:
-    """Every target must be one `isthmus ops --list-targets` knows (InputError naming the choices)."""
-    from isthmus.errors import InputError
-    from isthmus.ops import list_targets
-
-    known = list_targets()
-    bad = [t for t in targets if t not in known]
-    if bad:
-        raise InputError(f"unknown target(s) {', '.join(bad)}", hint=f"choose from {', '.join(known)}")
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console
+from isthmus.cli._common import TargetName, echo_json, format_option, parse_shape, stderr_console
 from isthmus.errors import ExitCode, InputError, IsthmusError
 
 
@@ -15,8 +15,8 @@ from isthmus.errors import ExitCode, InputError, IsthmusError
     epilog="Example: isthmus emulate examples/tinygpt/model.py:tiny --target ascend-910b --train --report emu.json",
 )
 @click.argument("model")
-@click.option("--target", "-t", default="ascend-910b", show_default=True, help="Target profile (see isthmus ops "
-              "--list-targets).")  # fmt: skip
+@click.option("--target", "-t", default="ascend-910b", show_default=True, type=TargetName(),
+              help="Target profile (see isthmus ops --list-targets).")  # fmt: skip
 @click.option("--torch-npu-version", help="torch_npu release whose operator list Ascend targets use [default: newest].")
 @click.option("--strict", is_flag=True, help="Stop at the first operator or dtype the target cannot run.")
 @click.option("--numerics", is_flag=True, help="Emulate the target's matmul arithmetic (autocast dtype, HF32/TF32).")

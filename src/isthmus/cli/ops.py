@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console, stdout_console
+from isthmus.cli._common import (
+    TargetName,
+    echo_json,
+    format_option,
+    parse_shape,
+    stderr_console,
+    stdout_console,
+)
 from isthmus.errors import ExitCode, InputError
 
 _DTYPES = ("float32", "float16", "bfloat16", "float64")
@@ -15,8 +22,8 @@ _DTYPES = ("float32", "float16", "bfloat16", "float64")
     epilog="Example: isthmus ops examples/tinygpt/model.py:tiny --target cuda --target ascend-910b --train",
 )
 @click.argument("model", required=False)
-@click.option("--target", "-t", "targets", multiple=True, help="Target to check (repeatable). [default: cuda, "
-              "ascend-910b]")  # fmt: skip
+@click.option("--target", "-t", "targets", multiple=True, type=TargetName(), help="Target to check (repeatable; "
+              "isthmus ops --list-targets). [default: cuda, ascend-910b]")  # fmt: skip
 @click.option("--torch-npu-version", help="torch_npu release whose operator list Ascend targets use [default: newest].")
 @click.option("--input-shape", callback=parse_shape, help="Input shape, e.g. 1,128 (token ids for language models).")
 @click.option("--dtype", type=click.Choice(_DTYPES), help="Cast the model and float inputs to this dtype.")

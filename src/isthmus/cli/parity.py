@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from isthmus.cli._common import echo_json, format_option, parse_shape, stderr_console
+from isthmus.cli._common import TargetName, echo_json, format_option, parse_shape, stderr_console
 from isthmus.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -43,10 +43,11 @@ def _load_run(arg: str) -> Record:
 
 def _run_options(f: Any) -> Any:
     """Options shared by `record` and the on-the-fly side of `compare`."""
-    f = click.option("--emulate", metavar="TARGET", help="Emulate TARGET's arithmetic (e.g. ascend-910b).")(f)
+    f = click.option("--emulate", type=TargetName(), help="Emulate TARGET's arithmetic (e.g. ascend-910b).")(f)
     f = click.option("--autocast", metavar="DTYPE", help="Run under torch.autocast in bf16 or fp16.")(f)
     f = click.option("--dtype", metavar="DTYPE", help="Cast model and float inputs: fp32, bf16, fp16, fp64.")(f)
-    f = click.option("--device", default="cpu", show_default=True, help="cpu, cuda[:N] or npu[:N].")(f)
+    device_help = "cpu, cuda[:N], npu[:N] or an accelerator plugin's name."
+    f = click.option("--device", default="cpu", show_default=True, help=device_help)(f)
     return f
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from isthmus.cli._common import TargetName
 from isthmus.errors import InputError
 
 
@@ -33,7 +34,7 @@ from isthmus.errors import InputError
     "--emulate",
     "emulate",
     default=None,
-    metavar="TARGET",
+    type=TargetName(),
     help="Also emulate an `isthmus ops` target (e.g. ascend-910b) on the CPU and report what would break.",
 )
 @click.option("--strict", is_flag=True, help="With --emulate: stop at the first operator or dtype the target lacks.")

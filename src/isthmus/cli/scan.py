@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from isthmus.cli._common import echo_json, stderr_console, stdout_console
+from isthmus.cli._common import TargetName, echo_json, stderr_console, stdout_console
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -22,9 +22,10 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--target",
-    type=click.Choice(["npu", "cuda", "any"]),
+    type=TargetName(scan=True),
     default=None,
-    help="Platform to port to (default npu, or [tool.isthmus.scan].target).",
+    help="Platform to port to: npu, cuda, any or a target (ascend-910c -> npu) [default: npu, or "
+    "[tool.isthmus.scan].target].",
 )
 @click.option("--select", multiple=True, help="Rule codes or prefixes to run (comma-separated), e.g. IST1,IST401.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to skip (comma-separated).")

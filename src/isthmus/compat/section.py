@@ -16,6 +16,7 @@ from isthmus.compat.matrix import load_matrix
 from isthmus.compat.pins import Pin, pins_of, stack_of
 from isthmus.report.html import esc, table
 from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.targets import side_of
 
 _MAX_BYTES = 1 << 20  # pins live in small files; larger ones are not read
 
@@ -52,8 +53,8 @@ def _set_line(near: dict[str, str], keys: tuple[str, ...]) -> str:
 
 
 def section(ctx: AssessContext) -> SectionResult:
-    ascend = any(t.startswith("ascend") or t == "npu" for t in ctx.targets)
-    cuda = any(t.startswith("cuda") for t in ctx.targets)
+    sides = {side_of(t) for t in ctx.targets}
+    ascend, cuda = "ascend" in sides, "cuda" in sides
     if not (ascend or cuda):
         return SectionResult("compat", "Software stack", "skipped", "no accelerator targets")
     root = ctx.project.root

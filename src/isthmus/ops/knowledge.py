@@ -5,7 +5,6 @@
   The inventory records them at this level and these tables say what each device type runs instead.
 - HOST_KERNELS: CPU-only kernels that the CPU's implementation of a device-neutral operator calls through the
   dispatcher (so an emulation on the host sees them): judged as the operator the program called.
-- DTYPES: what each target does with each dtype.
 - SLOW: known slow paths (Ascend AICPU) keyed by operator base name and input dtypes.
 - SUGGESTIONS: a portable replacement for operators that fail or fall back.
 """
@@ -59,44 +58,6 @@ DTYPE_NAMES = (
     "float64", "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2", "complex128", "complex64",
     "int64", "int32", "int16", "int8", "uint8", "bool",
 )  # fmt: skip
-
-_FP64_NOTE = (
-    "the Ascend AI Core has no fp64 units: torch_npu casts some operators to float32 with the warning "
-    "'Device do not support double dtype now, dtype cast replace with float' (libtorch_npu.so) and others raise"
-)
-_C128_NOTE = "complex128 needs fp64 arithmetic, which the AI Core lacks: expect missing kernels or CPU fallback"
-_FP8_ASCEND = "Ascend 910B/910C have no FP8 tensor units (Huawei CloudMatrix384 paper, arXiv:2506.12708)"
-_BF16_910A = "Ascend 910 (910A) computes FP16, not BF16 (Huawei Ascend 910 launch specification, 2019)"
-_FP8_SM80 = "FP8 tensor cores start with sm89/sm90 (NVIDIA H100 datasheet); torch._scaled_mm rejects sm80"
-
-# target -> dtype -> (status, downcast target, note); dtypes not listed are native
-DTYPES: dict[str, dict[str, tuple[str, str | None, str]]] = {
-    "cuda": {
-        "float8_e4m3fn": ("native", None, "needs sm89+ (Ada/Hopper) for FP8 matmul"),
-        "float8_e5m2": ("native", None, "needs sm89+ (Ada/Hopper) for FP8 matmul"),
-        "bfloat16": ("native", None, "tensor-core bf16 needs sm80+ (Ampere)"),
-    },
-    "cuda-sm80": {
-        "float8_e4m3fn": ("error", None, _FP8_SM80),
-        "float8_e5m2": ("error", None, _FP8_SM80),
-    },
-    "cuda-sm90": {},
-    "cpu": {},
-    "ascend-910a": {
-        "float64": ("downcast", "float32", _FP64_NOTE),
-        "complex128": ("error", None, _C128_NOTE),
-        "bfloat16": ("error", None, _BF16_910A),
-        "float8_e4m3fn": ("error", None, _FP8_ASCEND),
-        "float8_e5m2": ("error", None, _FP8_ASCEND),
-    },
-    "ascend-910b": {
-        "float64": ("downcast", "float32", _FP64_NOTE),
-        "complex128": ("error", None, _C128_NOTE),
-        "float8_e4m3fn": ("error", None, _FP8_ASCEND),
-        "float8_e5m2": ("error", None, _FP8_ASCEND),
-    },
-}
-DTYPES["ascend-910c"] = dict(DTYPES["ascend-910b"])
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ CONV_PACKETS = frozenset({"aten::convolution", "aten::convolution_backward", "at
 
 @dataclass(frozen=True)
 class NumericsPolicy:
-    """How a device family does fp32 and mixed-precision matrix arithmetic by default.
+    """How a device family does fp32 and mixed-precision matrix arithmetic by default (data/targets.yaml).
 
     `*_mantissa_bits` is the explicit mantissa width fp32 inputs are rounded to when the reduced-precision mode is
     on (None: the device keeps full fp32).
@@ -57,27 +57,16 @@ class NumericsPolicy:
     autocast_dtype: str  # default dtype of `torch.autocast(device)` on this device
     matmul_mantissa_bits: int | None  # fp32 matmul input precision with the framework's default flags
     conv_mantissa_bits: int | None  # fp32 convolution input precision with the framework's default flags
-    source: str
-
-
-# Sources: torch_npu API reference, `torch_npu.npu.matmul.allow_hf32` (default False) and
-# `torch_npu.npu.conv.allow_hf32` (default True), https://www.hiascend.com/document/detail/zh/Pytorch/600/apiref/
-# apilist/ptaoplist_000221.html and ptaoplist_000923.html; NPU autocast default fp16 in
-# torch_npu/npu/amp/autocast_mode.py. HF32 keeps fewer mantissa bits than fp32; Huawei's public docs do not give
-# the width, we use 11 (an assumption, stated in docs/emulate.md).
-# PyTorch: torch.backends.cuda.matmul.allow_tf32 defaults to False since 1.12, torch.backends.cudnn.allow_tf32 to
-# True; TF32 has a 10-bit mantissa (https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-
-# and-later-devices); CUDA autocast defaults to fp16.
-POLICIES: dict[str, NumericsPolicy] = {
-    "npu": NumericsPolicy("npu", "float16", None, 11, "torch_npu allow_hf32 defaults (matmul off, conv on)"),
-    "cuda": NumericsPolicy("cuda", "float16", None, 10, "PyTorch allow_tf32 defaults (matmul off, cuDNN on)"),
-    "cpu": NumericsPolicy("cpu", "bfloat16", None, None, "host arithmetic"),
-}
+    source: str  # one line: what the defaults are (the registry keeps the full source)
 
 
 def policy_for(device_type: str) -> NumericsPolicy:
     """The numerics policy of a device family ("npu", "cuda", "cpu"); unknown families keep host arithmetic."""
-    return POLICIES.get(device_type, POLICIES["cpu"])
+    from isthmus import targets
+
+    n = targets.numerics(device_type)
+    family = device_type if n is not targets.numerics("cpu") else "cpu"
+    return NumericsPolicy(family, n.autocast_dtype, n.matmul_mantissa_bits, n.conv_mantissa_bits, n.basis)
 
 
 def round_mantissa(x: torch.Tensor, bits: int) -> torch.Tensor:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from isthmus.report.html import bar_chart, esc, table
 from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
-from isthmus.report.summary import side_of
+from isthmus.targets import side_of
 
 if TYPE_CHECKING:
     from isthmus.ops.inventory import Inventory

@@ -22,12 +22,10 @@ dispatch table, a decomposition observed during capture, or a fact in `knowledge
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from isthmus.errors import InputError
 from isthmus.ops import knowledge, levels
 from isthmus.ops.registry import NpuRegistry, TorchRegistry, npu_registry, source_line, torch_registry
 
@@ -279,39 +277,30 @@ class TargetProfile:
     # ---- dtypes ----------------------------------------------------------------------------------------
     def dtype_support(self, dtype: torch.dtype | str) -> DtypeSupport:
         """What the target does with `dtype` (a torch.dtype or its name, e.g. "float64")."""
+        from isthmus import targets
+
         dname = str(dtype).removeprefix("torch.")
-        table = knowledge.DTYPES.get(self.name, {})
-        status, to, note = table.get(dname, ("native", None, ""))
-        return DtypeSupport(dname, status, to, note)  # type: ignore[arg-type]
-
-
-_TARGETS: dict[str, tuple[DeviceType, str]] = {
-    "cuda": ("cuda", "NVIDIA GPU, any recent compute capability (CUDA kernels from torch)"),
-    "cuda-sm80": ("cuda", "NVIDIA Ampere (A100, A800): no FP8"),
-    "cuda-sm90": ("cuda", "NVIDIA Hopper (H100, H800, H20): FP8"),
-    "ascend-910a": ("npu", "Huawei Ascend 910 (910A): FP16 only, no BF16"),
-    "ascend-910b": ("npu", "Huawei Ascend 910B (Atlas A2)"),
-    "ascend-910c": ("npu", "Huawei Ascend 910C (Atlas A3)"),
-    "cpu": ("cpu", "The host CPU (CPU kernels from torch)"),
-}
+        rule = targets.dtype_table(targets.get(self.name)).get(dname)
+        return DtypeSupport(dname, "native") if rule is None else DtypeSupport(dname, rule.status, rule.to, rule.note)
 
 
 def list_targets() -> list[str]:
-    """Names accepted by `get_target`."""
-    return list(_TARGETS)
+    """Names accepted by `get_target` (the target registry's, data/targets.yaml)."""
+    from isthmus import targets
+
+    return list(targets.names())
 
 
 def get_target(name: str, torch_npu_version: str | None = None) -> TargetProfile:
-    """The profile named `name`; Ascend profiles use the registry of `torch_npu_version` (default: newest)."""
-    key = name.strip().lower()
-    if key not in _TARGETS:
-        close = difflib.get_close_matches(key, list(_TARGETS), n=3, cutoff=0.4)
-        hint = f"did you mean {' or '.join(close)}?" if close else f"targets: {', '.join(_TARGETS)}"
-        raise InputError(f"unknown target {name!r}", hint=hint)
-    device_type, description = _TARGETS[key]
+    """The profile of target `name` (or an alias); torch_npu profiles use the registry of `torch_npu_version`
+    (default: the release the target names, else the newest)."""
+    from isthmus import targets
+
+    target = targets.get(name)
+    device_type: DeviceType = "npu" if target.registry == "torch_npu" else "cuda" if target.backend == "cuda" else "cpu"
     treg = torch_registry()
-    if device_type == "npu":
-        nreg = npu_registry(torch_npu_version)
+    if target.registry == "torch_npu":
+        nreg = npu_registry(torch_npu_version or target.torch_npu)
         source = f"{source_line(nreg.source)}; composites from {source_line(treg.source)}"
-        return TargetProfile(key, device_type, source, description, treg, nreg)
-    return TargetProfile(key, device_type, source_line(treg.source), description, treg)
+        return TargetProfile(target.name, device_type, source, target.description, treg, nreg)
+    return TargetProfile(target.name, device_type, source_line(treg.source), target.description, treg)

@@ -1,7 +1,8 @@
 """The device a record is made on, and the software stack written into its manifest.
 
-`--device` takes cpu, cuda[:N] or npu[:N]; the device backends come from `isthmus.accel`, so NPU support (torch_npu)
-and its install hint live in one place.
+`--device` takes cpu, cuda[:N], npu[:N] or any other `isthmus.accel` backend, built-in or an installed plugin
+(`isthmus.targets.devices()`); the backends come from `isthmus.accel`, so NPU support (torch_npu) and its install
+hint live in one place.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ def resolve_device(name: str) -> torch.device:
     import torch
 
     from isthmus.accel import get_accelerator
+    from isthmus.targets import devices
 
     text = name.strip().lower()
     kind, _, index = text.partition(":")
-    if kind not in ("cpu", "cuda", "npu") or (index and not index.isdigit()):
-        raise InputError(f"unknown device {name!r}", hint="use cpu, cuda, cuda:N, npu or npu:N")
+    known = devices()
+    if kind not in known or (index and not index.isdigit()):
+        raise InputError(f"unknown device {name!r}", hint=f"use {', '.join(known)}, optionally with :N (cuda:1)")
     if kind == "cpu":
         return torch.device("cpu")
     acc = get_accelerator(kind)  # NotInstalledError when the stack (torch_npu) is missing

@@ -31,6 +31,7 @@ from isthmus.parity import (
 from isthmus.report.hardware import HostAccelerator, host_accelerator
 from isthmus.report.html import esc, line_chart, table
 from isthmus.report.model import AssessContext, Blocker, SectionResult
+from isthmus.targets import side_of
 
 KEY, TITLE = "parity", "Numerical parity"
 FLOOR = 1e-3  # errors below 1/1000 of the tolerance are drawn at the floor: the chart spends its range near 1x
@@ -55,7 +56,7 @@ def _model_spec(ctx: AssessContext) -> str | None:
 def _emulated_targets(ctx: AssessContext) -> list[str]:
     if importlib.util.find_spec("isthmus.ops.emulate") is None:
         return []
-    return [t for t in ctx.targets if t.startswith("ascend")]
+    return [t for t in ctx.targets if side_of(t) == "ascend"]
 
 
 def _device_runs(spec: str, reference: Record, host: HostAccelerator) -> list[Run]:

@@ -1,9 +1,10 @@
 """Assess section "compliance": for the project's targets, a chips x regions matrix of export-control verdicts today.
 
-Targets map to catalogue chips (`cuda` -> the NVIDIA data-centre parts, `ascend-910b` -> Ascend 910B...). Regions
-come from the project's fleet file (`regions: {name: {country, actor_hq, state_funded}}`) when it has one, else a
-default set of markets with a US-headquartered operator. Status: fail if some target chip is prohibited or denied
-in every region, warn if any cell needs a licence or is prohibited, pass otherwise.
+Targets map to catalogue chips through the target registry (data/targets.yaml: `cuda` -> the NVIDIA data-centre
+parts, `ascend-910b` -> Ascend 910B...). Regions come from the project's fleet file (`regions: {name: {country,
+actor_hq, state_funded}}`) when it has one, else a default set of markets with a US-headquartered operator.
+Status: fail if some target chip is prohibited or denied in every region, warn if any cell needs a licence or is
+prohibited, pass otherwise.
 """
 
 from __future__ import annotations
@@ -18,17 +19,8 @@ from isthmus.plan.policy import Verdict, check
 from isthmus.project import Project
 from isthmus.report.html import esc, table
 from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
-from isthmus.report.summary import side_of
+from isthmus.targets import chips_of, side_of
 
-TARGET_CHIPS: dict[str, tuple[str, ...]] = {
-    "cuda": ("a100", "h100-sxm", "h200", "h20", "b200"),
-    "cuda-sm80": ("a100", "a800"),
-    "cuda-sm90": ("h100-sxm", "h200", "h20", "h800"),
-    "ascend-910a": ("ascend-910a",),
-    "ascend-910b": ("ascend-910b2",),
-    "ascend-910c": ("ascend-910c",),
-    "cpu": (),
-}
 _BLOCKING = ("presumption_of_denial", "prohibited")
 
 
@@ -73,7 +65,7 @@ def regions_of(project: Project) -> tuple[tuple[Region, ...], str]:
 
 
 def section(ctx: AssessContext) -> SectionResult:
-    chips = list(dict.fromkeys(c for t in ctx.targets for c in TARGET_CHIPS.get(t, ())))
+    chips = list(dict.fromkeys(c for t in ctx.targets for c in chips_of(t)))
     if not chips:
         return SectionResult("compliance", "Export controls", "skipped", "no accelerator targets to check")
     regions, origin = regions_of(ctx.project)
@@ -131,7 +123,7 @@ def _by_side(
     """Per side: regions where every chip of that side may be deployed today, and "region (chip: effect)" where not."""
     out: dict[str, dict[str, list[str]]] = {}
     for side in dict.fromkeys(s for t in targets if (s := side_of(t)) is not None):
-        mine = {c for t in targets if side_of(t) == side for c in TARGET_CHIPS.get(t, ())}
+        mine = {c for t in targets if side_of(t) == side for c in chips_of(t)}
         rows = [row for chip, row in zip(chips, grid, strict=True) if chip in mine]
         allowed, refused = [], []
         for j, r in enumerate(regions):

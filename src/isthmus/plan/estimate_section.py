@@ -2,9 +2,10 @@
 
 The model is the project's (isthmus.toml `[assess] model`): a Hugging Face config.json is read as is; a factory's
 module is measured (parameters, the repeated block list, the embedding, the MLP width) into a perfmodel
-`ModelSpec`. With no model the section says so and estimates nothing. Each target maps to a catalogue system
-(`cuda` -> DGX H100, `ascend-910b` -> Atlas 800T A2, ...); for an Ascend target whose system has no price or power
-in the catalogue, the CloudMatrix 384 (910C, which has both) is added so that cost and energy can be compared.
+`ModelSpec`. With no model the section says so and estimates nothing. Each target maps to catalogue systems in the
+target registry (data/targets.yaml: `cuda` -> DGX H100, `ascend-910b` -> Atlas 800T A2, ...); for an Ascend target
+whose system has no price or power in the catalogue, the CloudMatrix 384 (910C, which has both) is added so that cost
+and energy can be compared.
 
 Per system: training tokens/s per chip (one 8-chip node, bf16, the model's context) and serving output tokens/s
 per chip (bf16, prompt and answer of half the context each, TPOT <= 50 ms), then USD per million tokens and tokens
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from isthmus.report.html import bar_chart, esc, number, table
 from isthmus.report.model import AssessContext, SectionResult, SectionStatus
-from isthmus.report.summary import side_of
+from isthmus.targets import side_of, systems_of
 
 if TYPE_CHECKING:
     from torch import nn
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
     from isthmus.plan.perfmodel import ModelSpec
 
 KEY, TITLE = "estimate", "Performance estimate"
-TARGET_SYSTEMS: dict[str, tuple[str, ...]] = {
-    "cuda": ("dgx-h100",),
-    "cuda-sm90": ("dgx-h100",),
-    "cuda-sm80": ("dgx-a100",),
-    "ascend-910a": (),  # no 910A system in the catalogue
-    "ascend-910b": ("atlas-800t-a2", "cloudmatrix-384"),
-    "ascend-910c": ("cloudmatrix-384",),
-}
 TRAIN_CHIPS = 8  # one node: the smallest unit both sides sell
 SERVE_CHIPS = (1, 2, 4, 8)  # the fewest chips whose memory holds the model serve it
 TPOT_MS = 50.0  # output-token latency target of the serving estimate
@@ -183,7 +176,7 @@ def _row(
 def rows(spec: ModelSpec, targets: tuple[str, ...]) -> list[dict[str, Any]]:
     from isthmus.plan.perfmodel import estimate_train
 
-    systems = {s: side for t in targets if (side := side_of(t)) for s in TARGET_SYSTEMS.get(t, ())}
+    systems = {s: side for t in targets if (side := side_of(t)) for s in systems_of(t)}
     seq = min(spec.max_seq, MAX_CONTEXT)
     out = []
     for system, side in systems.items():

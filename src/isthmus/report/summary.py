@@ -12,22 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from isthmus.report.model import EFFORT_ORDER, Blocker, Side
+from isthmus.report.model import EFFORT_ORDER, Blocker
+from isthmus.targets import side_of
 
 if TYPE_CHECKING:
     from isthmus.report.model import AssessReport
 
 Readiness = Literal["ready", "ready with caveats", "not ready", "not assessed"]
 SIDE_NAMES = {"ascend": "Ascend", "cuda": "CUDA"}
-
-
-def side_of(target: str) -> Side | None:
-    """'cuda', 'cuda-sm90' -> 'cuda'; 'ascend-910b', 'npu' -> 'ascend'; anything else (cpu) -> None."""
-    if target.startswith("cuda"):
-        return "cuda"
-    if target.startswith("ascend") or target == "npu":
-        return "ascend"
-    return None
 
 
 @dataclass(frozen=True)

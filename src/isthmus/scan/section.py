@@ -10,13 +10,14 @@ from isthmus.scan.engine import ScanOptions, scan
 from isthmus.scan.fixer import fix_file
 from isthmus.scan.model import Finding
 from isthmus.scan.output import summary
+from isthmus.targets import scan_family
 
 
 def section(ctx: AssessContext) -> SectionResult:
     """Scan the project for the first non-CUDA target (npu when any target is an Ascend part)."""
-    target = "npu" if any(t.startswith("ascend") or t == "npu" for t in ctx.targets) else "any"
+    target = scan_family(ctx.targets)
     root = ctx.project.root
-    options = ScanOptions(target=target, root=str(root), jobs=1 if ctx.quick else 0)  # type: ignore[arg-type]
+    options = ScanOptions(target=target, root=str(root), jobs=1 if ctx.quick else 0)
     result = scan([str(root)], options)
     findings = result.findings
     errors = [f for f in findings if f.severity == "error"]

@@ -12,8 +12,7 @@ from typing import Any
 
 from isthmus.scan.context import PyContext
 from isthmus.scan.rules.base import NodeRule
-
-_PROFILES = {"npu": ("ascend-910b",), "cuda": ("cuda",), "any": ("ascend-910b", "cuda")}
+from isthmus.targets import scan_profiles
 
 
 @lru_cache(maxsize=8)
@@ -64,7 +63,7 @@ class _OpRule(NodeRule):
         name = _op_name(qn)
         if name is None:
             return
-        for target in _PROFILES.get(ctx.target, ()):
+        for target in scan_profiles(ctx.target):  # type: ignore[arg-type]
             answer = _support(target, *name)
             if answer and answer[0] in self.statuses:
                 status, note, suggestion = answer
