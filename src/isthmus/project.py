@@ -101,6 +101,12 @@ class Project:
             )
         if c.fleet is not None and not c.fleet.is_file():
             raise InputError(f"{where}: [assess] fleet {c.fleet} does not exist", hint="give a path relative to it")
+        from isthmus.targets import canonical
+
+        try:
+            canonical(c.targets)
+        except InputError as e:
+            raise InputError(f"{where}: [assess] targets: {e.message}", hint=e.hint) from e
 
     def files(self, suffixes: tuple[str, ...] | None = None) -> Iterator[Path]:
         """Yield regular files under the root, sorted per directory, filtered by suffix when given."""

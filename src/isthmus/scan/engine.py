@@ -189,7 +189,8 @@ def _ruleset(codes: tuple[str, ...]) -> _RuleSet:
         elif isinstance(rule, FileRule):
             for k in rule.kinds:
                 rs.file_rules.setdefault(k, []).append(rule)
-    rs.tokens = tuple(sorted(tokens))
+    # a token that contains another is implied by it (same file, same line): keep only the shortest ones
+    rs.tokens = tuple(sorted(t for t in tokens if not any(o != t and o in t for o in tokens)))
     rs.linked = bool(set(codes) & (LINKED_CODES | import_rule_codes()))
     return rs
 
