@@ -31,7 +31,7 @@ Status = Literal["ok", "absent", "warn", "error"]
 class Check:
     """One line of the doctor report."""
 
-    group: str  # "python", "torch", "cuda", "npu", "xpu", "mps", "env", "compat", "extras", "capabilities"
+    group: str  # "python", "torch", "cuda", "npu", "xpu", "mps", "env", "compat", "extras", "capabilities", "targets"
     name: str
     status: Status
     detail: str
@@ -511,6 +511,27 @@ def probe_capabilities() -> list[Check]:
     return out
 
 
+def target_checks(checks: list[Check]) -> list[Check]:
+    """Which registry targets (isthmus.targets) this machine runs on a real device, read from the device probes;
+    the others run through the emulator on the CPU."""
+    from isthmus.targets import all_targets
+
+    devices = {"cpu"}
+    if any(c.group == "cuda" and c.name.startswith("cuda:") and c.status == "ok" for c in checks):
+        devices.add("cuda")
+    if any(c.group == "npu" and c.name == "torch_npu" and c.data.get("devices") for c in checks):
+        devices.add("npu")
+    out = []
+    for t in all_targets():
+        roadmap = " (roadmap part)" if t.status == "roadmap" else ""
+        if t.backend in devices:
+            out.append(Check("targets", t.name, "ok", f"runs here on the {t.backend} backend{roadmap}"))
+        else:
+            detail = f"no {t.backend} device here: `isthmus emulate --target {t.name}` runs it on the CPU{roadmap}"
+            out.append(Check("targets", t.name, "absent", detail))
+    return out
+
+
 def run_doctor() -> DoctorReport:
     """Run every probe; a probe that raises becomes an "error" line naming the exception."""
     torch_state.cache_clear()  # the stack may have changed since the last run in this process
@@ -520,4 +541,5 @@ def run_doctor() -> DoctorReport:
             checks.extend(probe())
         except Exception as e:  # a broken stack is a finding, not a crash
             checks.append(Check(group, group, "error", f"probe failed: {type(e).__name__}: {e}"))
+    checks.extend(target_checks(checks))
     return DoctorReport(tuple(checks))

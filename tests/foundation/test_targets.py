@@ -138,3 +138,21 @@ def test_plugin_backends_are_devices_for_parity(monkeypatch: pytest.MonkeyPatch)
     assert resolve_device("dummy").type == "cpu"  # the dummy backend drives the host CPU
     with pytest.raises(InputError, match="unknown device"):
         resolve_device("dummyy")
+
+
+def test_doctor_says_which_targets_run_here() -> None:
+    from isthmus.doctor import Check, target_checks
+
+    cuda_host = [Check("cuda", "cuda:0", "ok", "NVIDIA H200"), Check("npu", "torch_npu", "absent", "not installed")]
+    by_name = {c.name: c for c in target_checks(cuda_host)}
+    assert set(by_name) == set(targets.names())
+    assert by_name["cuda-sm90"].status == "ok" and by_name["cpu"].status == "ok"
+    assert (
+        by_name["ascend-910b"].status == "absent"
+        and "isthmus emulate --target ascend-910b" in by_name["ascend-910b"].detail
+    )
+    assert "roadmap" in by_name["ascend-950pr"].detail
+    npu_host = [Check("npu", "torch_npu", "ok", "2.5.1, 8 NPU(s) visible", {"devices": 8})]
+    assert {c.name for c in target_checks(npu_host) if c.status == "ok"} == {
+        t.name for t in targets.all_targets() if t.backend in ("npu", "cpu")
+    }
