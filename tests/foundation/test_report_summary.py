@@ -261,8 +261,8 @@ def skewed():
 
 def test_parity_chart_marks_the_first_module_over_its_tolerance(tmp_path: Path) -> None:
     from isthmus.assess.sections.parity import chart, first_over, tolerance_ratios
-    from isthmus.report import render_blocks
     from isthmus.parity import InputSpec, RecordOptions, compare, record_model
+    from isthmus.report import render_blocks
 
     (tmp_path / "m.py").write_text(SKEWED)
     a = record_model(f"{tmp_path / 'm.py'}:clean", InputSpec(), RecordOptions())
