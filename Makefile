@@ -43,6 +43,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo
 
 typecheck: setup
 	$(BIN)/mypy

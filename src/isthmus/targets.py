@@ -6,7 +6,7 @@ for and the scan rule family it implies. Capabilities read targets only through 
 also a target is an entry here (and the chip in the catalogue); a new accelerator backend is an `isthmus.accel`
 backend (or an entry-point plugin) plus an entry here.
 
-Devices are a different, wider set: `devices()` lists the `isthmus.accel` backends (built-in and plugins) that
+Devices are a different, wider set: `isthmus.accel.known_names()` lists the backends (built-in and plugins) that
 `run` and `parity record --device` accept.
 """
 
@@ -183,10 +183,3 @@ def chips_of(name: str) -> tuple[str, ...]:
 def systems_of(name: str) -> tuple[str, ...]:
     found = find(name)
     return () if found is None else found.systems
-
-
-def devices() -> list[str]:
-    """Device backends `run` and `parity record --device` accept: isthmus.accel's built-ins, then plugins."""
-    from isthmus.accel.discovery import known_names
-
-    return known_names()

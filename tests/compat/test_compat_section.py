@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isthmus.assess.model import AssessContext
+from isthmus.assess.sections.compat import section
 from isthmus.compat import load_matrix
 from isthmus.compat.pins import from_setup_py, stack_of
-from isthmus.compat.section import section
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
 
 DATA = load_matrix()
 ROW = next(r for r in DATA.ascend if r.kind == "official")

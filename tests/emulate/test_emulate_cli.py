@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.report import render_blocks
+
 HERE = Path(__file__).parent
 PLANTED = f"{HERE / 'emu_helpers.py'}:planted"
 
@@ -139,9 +141,9 @@ def test_run_emulate_needs_target(run_cli, tmp_path: Path) -> None:
 def test_assess_section(tinygpt_copy: Path, tmp_path: Path) -> None:
     import shutil
 
-    from isthmus.ops.emulate_section import section
+    from isthmus.assess.model import AssessContext
+    from isthmus.assess.sections.emulate import section
     from isthmus.project import Project
-    from isthmus.report.model import AssessContext
 
     clean = section(AssessContext(Project.load(tinygpt_copy), ("cuda", "ascend-910b"), tmp_path, quick=True))
     assert set(clean.data) == {"ascend-910b"}  # Ascend targets only
@@ -151,4 +153,8 @@ def test_assess_section(tinygpt_copy: Path, tmp_path: Path) -> None:
     toml = tinygpt_copy / "isthmus.toml"
     toml.write_text(toml.read_text().replace('"model.py:tiny"', '"emu_helpers.py:planted"'))
     planted = section(AssessContext(Project.load(tinygpt_copy), ("ascend-910b",), tmp_path, quick=True))
-    assert planted.status == "fail" and "stages.2" in planted.html and "complex128" in planted.html
+    assert (
+        planted.status == "fail"
+        and "stages.2" in render_blocks(planted.blocks)
+        and "complex128" in render_blocks(planted.blocks)
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from isthmus.errors import ExitCode
 from isthmus.files import atomic_output_dir, atomic_write_text
+from isthmus.report import render_blocks
 
 
 def test_assess_inventory_and_environment(run_cli, tinygpt_dir: Path, tmp_path: Path) -> None:
@@ -86,15 +87,15 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
 
 
 def test_section_that_raises_becomes_error_section(monkeypatch, tinygpt_dir: Path, tmp_path: Path) -> None:
+    from isthmus.assess import runner
     from isthmus.project import Project
-    from isthmus.report import runner
 
     monkeypatch.setattr(
         runner,
         "SECTIONS",
         (
-            ("boom", "Boom", "isthmus.report.inventory:does_not_exist"),
-            ("inventory", "Project inventory", "isthmus.report.inventory:section"),
+            ("boom", "Boom", "isthmus.assess.sections.inventory:does_not_exist"),
+            ("inventory", "Project inventory", "isthmus.assess.sections.inventory:section"),
         ),
     )
     report = runner.run_assess(Project.load(tinygpt_dir), tmp_path)
@@ -104,18 +105,18 @@ def test_section_that_raises_becomes_error_section(monkeypatch, tinygpt_dir: Pat
 
 def test_sections_get_an_absolute_work_dir_for_a_relative_out(monkeypatch, tinygpt_dir: Path, tmp_path: Path) -> None:
     from isthmus.project import Project
-    from isthmus.report import runner
+    from isthmus.report import writer
 
     seen: list[Path] = []
-    real = runner.run_assess
+    real = writer.run_assess
 
     def spy(project, work_dir, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(work_dir)
         return real(project, work_dir, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "run_assess", spy)
+    monkeypatch.setattr(writer, "run_assess", spy)
     monkeypatch.chdir(tmp_path)
-    runner.write_report(Project.load(tinygpt_dir), Path("rel-out"), only=frozenset({"inventory"}))
+    writer.write_report(Project.load(tinygpt_dir), Path("rel-out"), only=frozenset({"inventory"}))
     assert seen and seen[0].is_absolute()
     assert (tmp_path / "rel-out" / "report.json").is_file()
 
@@ -222,8 +223,8 @@ def test_links_point_into_the_final_report_directory(run_cli, tinygpt_dir: Path,
 
 def _fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """A CUDA device as the report sees it, whose records are made on the CPU (the code path, without a GPU)."""
-    from isthmus.parity import section as parity_section
-    from isthmus.report.hardware import HostAccelerator
+    from isthmus.assess.hardware import HostAccelerator
+    from isthmus.assess.sections import parity as parity_section
 
     real = parity_section.record_against
     monkeypatch.setattr(parity_section, "host_accelerator", lambda: HostAccelerator("cuda", "cuda", "Stub GPU", "test"))
@@ -236,9 +237,9 @@ def _fake_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_parity_with_an_accelerator_compares_it_with_cpu_and_emulated_ascend(
     monkeypatch: pytest.MonkeyPatch, tinygpt_dir: Path, tmp_path: Path
 ) -> None:
-    from isthmus.parity.section import section
+    from isthmus.assess.model import AssessContext
+    from isthmus.assess.sections.parity import section
     from isthmus.project import Project
-    from isthmus.report.model import AssessContext
 
     _fake_gpu(monkeypatch)
     work = tmp_path / "artifacts"
@@ -249,7 +250,9 @@ def test_parity_with_an_accelerator_compares_it_with_cpu_and_emulated_ascend(
     assert "emulated ascend-910b vs cuda bf16 autocast" in comparisons
     assert "recorded on cuda (Stub GPU)" in result.summary and result.data["records"] == "artifacts/parity"
     assert (work / "parity" / "cuda-bf16-autocast").is_dir()
-    assert result.html.count('class="series"') == len(comparisons)  # one line per comparison in the chart
+    assert render_blocks(result.blocks).count('class="series"') == len(
+        comparisons
+    )  # one line per comparison in the chart
 
 
 @pytest.mark.gpu

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from isthmus.report.html import bar_chart, line_chart, number
-from isthmus.report.model import AssessContext, AssessReport, Blocker, SectionResult
-from isthmus.report.summary import rank, side_of, summarize
+from isthmus.assess.model import AssessContext, AssessReport, Blocker, SectionResult
+from isthmus.assess.summary import rank, side_of, summarize
+from isthmus.blocks import number
+from isthmus.report.html import bar_chart, line_chart
 
 
 def _report(*sections: SectionResult, targets: tuple[str, ...] = ("cuda", "ascend-910b")) -> AssessReport:
@@ -104,8 +105,8 @@ def test_line_chart_spends_its_range_near_the_tolerance() -> None:
 
 
 def test_environment_lists_devices_not_the_driver_version() -> None:
+    from isthmus.assess.sections.environment import accelerators, stack
     from isthmus.doctor import Check
-    from isthmus.report.environment import accelerators, stack
 
     checks = [
         Check("cuda", "driver", "ok", "580.159.04"),
@@ -127,7 +128,7 @@ def fresh_accelerator():  # type: ignore[no-untyped-def]
 
 def test_host_accelerator_chooses_a_visible_gpu(fresh_accelerator) -> None:  # type: ignore[no-untyped-def]
     from isthmus.accel.cuda import CudaAccelerator
-    from isthmus.report.hardware import host_accelerator
+    from isthmus.assess.hardware import host_accelerator
 
     stub = types.SimpleNamespace(
         is_available=lambda: True, get_device_name=lambda i: "Stub H200", current_device=lambda: 0
@@ -142,7 +143,7 @@ def test_host_accelerator_chooses_a_visible_gpu(fresh_accelerator) -> None:  # t
 
 def test_host_accelerator_on_a_cpu_host_says_why(fresh_accelerator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from isthmus.accel.cpu import CpuAccelerator
-    from isthmus.report.hardware import host_accelerator
+    from isthmus.assess.hardware import host_accelerator
 
     fresh_accelerator.set_accelerator(CpuAccelerator())
     host = host_accelerator()
@@ -151,7 +152,7 @@ def test_host_accelerator_on_a_cpu_host_says_why(fresh_accelerator, monkeypatch)
 
 def test_host_accelerator_follows_the_plugin_entry_point(fresh_accelerator, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("isthmus_dummy_accel", reason="the dummy plugin is installed by make test")
-    from isthmus.report.hardware import host_accelerator
+    from isthmus.assess.hardware import host_accelerator
 
     monkeypatch.setenv("ISTHMUS_DUMMY_ACCEL", "1")
     host = host_accelerator()  # the plugin is chosen; it is a CPU in disguise, so nothing is recorded on it
@@ -159,8 +160,8 @@ def test_host_accelerator_follows_the_plugin_entry_point(fresh_accelerator, monk
 
 
 def test_the_unmodified_run_goes_to_the_accelerator_found() -> None:
-    from isthmus.accel.section import plan_runs
-    from isthmus.report.hardware import HostAccelerator
+    from isthmus.assess.hardware import HostAccelerator
+    from isthmus.assess.sections.run import plan_runs
 
     gpu = HostAccelerator("cuda", "cuda", "H200", "isthmus.accel selected cuda")
     npu = HostAccelerator("npu", "npu", "Ascend910B", "isthmus.accel selected npu")
@@ -172,7 +173,7 @@ def test_the_unmodified_run_goes_to_the_accelerator_found() -> None:
 
 
 def test_parity_plans_the_cross_border_comparisons() -> None:
-    from isthmus.parity.section import Run, pairs
+    from isthmus.assess.sections.parity import Run, pairs
 
     ref, bf16 = Run("cpu fp32", None), Run("cpu bf16 autocast", None)  # type: ignore[arg-type]
     emu = Run("emulated ascend-910b", None)  # type: ignore[arg-type]
@@ -189,7 +190,7 @@ def test_parity_plans_the_cross_border_comparisons() -> None:
 
 
 def test_estimate_measures_the_projects_model(tinygpt_dir: Path, tmp_path: Path) -> None:
-    from isthmus.plan.estimate_section import project_model
+    from isthmus.assess.sections.estimate import project_model
     from isthmus.project import Project
 
     ctx = AssessContext(Project.load(tinygpt_dir), ("cuda", "ascend-910b"), tmp_path)
@@ -200,7 +201,7 @@ def test_estimate_measures_the_projects_model(tinygpt_dir: Path, tmp_path: Path)
 
 
 def test_estimate_without_a_model_says_so(tmp_path: Path) -> None:
-    from isthmus.plan.estimate_section import section
+    from isthmus.assess.sections.estimate import section
     from isthmus.project import Project
 
     (tmp_path / "a.py").write_text("x = 1\n")
@@ -211,7 +212,7 @@ def test_estimate_without_a_model_says_so(tmp_path: Path) -> None:
 def test_estimate_reads_a_hugging_face_config(tmp_path: Path) -> None:
     import json
 
-    from isthmus.plan.estimate_section import project_model
+    from isthmus.assess.sections.estimate import project_model
     from isthmus.project import Project
 
     hf = tmp_path / "hf"
@@ -259,8 +260,9 @@ def skewed():
 
 
 def test_parity_chart_marks_the_first_module_over_its_tolerance(tmp_path: Path) -> None:
+    from isthmus.assess.sections.parity import chart, first_over, tolerance_ratios
     from isthmus.parity import InputSpec, RecordOptions, compare, record_model
-    from isthmus.parity.section import chart, first_over, tolerance_ratios
+    from isthmus.report import render_blocks
 
     (tmp_path / "m.py").write_text(SKEWED)
     a = record_model(f"{tmp_path / 'm.py'}:clean", InputSpec(), RecordOptions())
@@ -269,5 +271,6 @@ def test_parity_chart_marks_the_first_module_over_its_tolerance(tmp_path: Path) 
     ratios = tolerance_ratios(c)
     i = first_over(ratios)
     assert i is not None and 1.0 < ratios[i] < 100.0 and all(r <= 1.0 for r in ratios[:i])
-    html = chart([("skewed vs clean", c)])
-    assert "first over: 3 (" in html and "modules above the dashed line fail" in html
+    block = chart([("skewed vs clean", c)])
+    html = render_blocks([block])
+    assert block.markers[0][0] == i and "first over: 3 (" in html and "modules above the dashed line fail" in html

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from isthmus.parity import InputSpec, RecordOptions, compare, record_model
+from isthmus.report import render_blocks
 
 
 def test_record_then_compare_passes_and_json_names_everything(run_cli, tiny_spec: str, tmp_path: Path) -> None:
@@ -111,13 +112,13 @@ def test_emulated_ascend_numerics_show_the_predicted_deviation(tiny_spec: str) -
 
 
 def test_assess_section_records_compares_and_charts(tinygpt_dir: Path, tmp_path: Path) -> None:
-    from isthmus.parity.section import section
+    from isthmus.assess.model import AssessContext
+    from isthmus.assess.sections.parity import section
     from isthmus.project import Project
-    from isthmus.report.model import AssessContext
 
     project = Project.load(tinygpt_dir)
     result = section(AssessContext(project, ("cuda",), tmp_path, quick=True))
     assert result.status == "pass" and "bf16 autocast" in result.summary
-    assert "<svg" in result.html and "polyline" in result.html
+    assert "<svg" in render_blocks(result.blocks) and "polyline" in render_blocks(result.blocks)
     assert (tmp_path / "parity" / "cpu-fp32" / "manifest.json").is_file()
     assert result.data["comparisons"]["cpu bf16 autocast vs cpu fp32"]["passed"]

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.assess.model import AssessContext
 from isthmus.plan.policy import load_rules
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
+from isthmus.report import render_blocks
 
 
 def test_hw_list_json(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -115,13 +116,17 @@ def test_compliance_classify_shows_arithmetic(run_cli) -> None:  # type: ignore[
 
 
 def test_assess_section_on_tinygpt(tinygpt_dir: Path) -> None:
-    from isthmus.plan.compliance_section import section
+    from isthmus.assess.sections.compliance import section
 
     project = Project.load(tinygpt_dir)
     r = section(AssessContext(project, ("cuda", "ascend-910b"), tinygpt_dir / "unused", quick=True))
     assert r.key == "compliance" and r.status in ("pass", "warn", "fail")
     chips = {c["chip"] for c in r.data["cells"]}
-    assert {"h100-sxm", "ascend-910b2"} <= chips and "<table>" in r.html and "Not legal advice" in r.html
+    assert (
+        {"h100-sxm", "ascend-910b2"} <= chips
+        and "<table>" in render_blocks(r.blocks)
+        and "Not legal advice" in render_blocks(r.blocks)
+    )
     skipped = section(AssessContext(project, ("cpu",), tinygpt_dir / "unused", quick=True))
     assert skipped.status == "skipped"
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from isthmus.plan.fleet.sweep import load_sweep, run_sweep
+from isthmus.report import render_blocks
 
 
 def test_example_plan_writes_outputs(run_cli: Any, repo_root: Path, tmp_path: Path) -> None:
@@ -108,16 +109,16 @@ def test_ray_missing_is_a_clear_error(run_cli: Any, repo_root: Path, monkeypatch
 
 
 def test_assess_section_has_charts(repo_root: Path, tmp_path: Path) -> None:
-    from isthmus.plan.fleet_section import section
+    from isthmus.assess.model import AssessContext
+    from isthmus.assess.sections.fleet import section
     from isthmus.project import Project
-    from isthmus.report.model import AssessContext
 
     project = Project.load(repo_root / "examples/tinygpt")
     result = section(AssessContext(project, ("cuda",), tmp_path, quick=True))
     # the example's China region runs hardware that is discouraged there: the section says so
     assert result.status == "warn" and "compliance warning" in result.summary and "discouraged" in result.summary
-    assert "Compliance warnings on planned hardware" in result.html
-    assert result.html.count("<svg") == 3  # cost per region, chosen systems, cost of the split
+    assert "Compliance warnings on planned hardware" in render_blocks(result.blocks)
+    assert render_blocks(result.blocks).count("<svg") == 3  # cost per region, chosen systems, cost of the split
     assert (tmp_path / "plan.json").is_file()
 
 

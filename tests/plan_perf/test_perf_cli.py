@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from isthmus.assess.model import AssessContext
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
+from isthmus.report import render_blocks
 
 
 def test_estimate_train_json(run_cli) -> None:
@@ -119,7 +120,7 @@ def test_estimate_models_and_backtest(run_cli) -> None:
 
 
 def test_assess_section(tinygpt_dir: Path, tmp_path: Path) -> None:
-    from isthmus.plan.estimate_section import section
+    from isthmus.assess.sections.estimate import section
 
     ctx = AssessContext(Project.load(tinygpt_dir), ("cuda", "ascend-910b"), tmp_path, quick=True)
     result = section(ctx)
@@ -127,5 +128,5 @@ def test_assess_section(tinygpt_dir: Path, tmp_path: Path) -> None:
     # the project's own model (examples/tinygpt model.py:tiny), on each target's system (+ the priced 910C system)
     assert result.data["model"]["name"] == "tiny" and result.data["model"]["layers"] == 2
     assert {r["system"] for r in result.data["rows"]} == {"dgx-h100", "atlas-800t-a2", "cloudmatrix-384"}
-    assert len(result.data["rows"]) == 6 and "<table>" in result.html
+    assert len(result.data["rows"]) == 6 and "<table>" in render_blocks(result.blocks)
     assert "Ascend/CUDA per chip" in result.summary and "llama" not in result.summary

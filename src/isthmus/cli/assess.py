@@ -44,8 +44,9 @@ def command(
     fmt: str,
 ) -> int:
     """Run every available capability on the project at PATH and write report.json and report.html."""
+    from isthmus.assess import SECTIONS
     from isthmus.project import Project
-    from isthmus.report import SECTIONS, write_report
+    from isthmus.report import write_report
     from isthmus.targets import canonical
 
     project = Project.load(path)
@@ -77,7 +78,7 @@ def command(
 
         for s in report.sections:
             console.print(f"[{colors[s.status]}]{s.status:>7}[/]  {s.title:<22} {escape(s.summary)}")
-        from isthmus.report.summary import SIDE_NAMES, summarize
+        from isthmus.assess import SIDE_NAMES, summarize
 
         marks = {"ready": "green", "ready with caveats": "yellow", "not ready": "red", "not assessed": "dim"}
         for v in summarize(report).sides:

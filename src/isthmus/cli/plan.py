@@ -94,13 +94,14 @@ def command(
 
 def _write(report: object, out: Path) -> None:
     from isthmus.files import atomic_output_dir, atomic_write_json, atomic_write_text
-    from isthmus.plan.fleet.html import page
+    from isthmus.plan.fleet import plan_blocks, plan_title
     from isthmus.plan.fleet.render import markdown
+    from isthmus.report import render_document
 
     with atomic_output_dir(out) as tmp:
         atomic_write_json(tmp / "plan.json", report.to_json())  # type: ignore[attr-defined]
         atomic_write_text(tmp / "plan.md", markdown(report))
-        atomic_write_text(tmp / "plan.html", page(report))
+        atomic_write_text(tmp / "plan.html", render_document(plan_title(report), plan_blocks(report)))
 
 
 def _sweep(path: Path, ray: str | None, workers: int | None, on: dt.date | None, fmt: str) -> int:

@@ -9,5 +9,16 @@ from __future__ import annotations
 
 from isthmus.compat.check import Problem, StackCheck, check_stack, nearest_ascend, nearest_cuda
 from isthmus.compat.matrix import load_matrix
+from isthmus.compat.pins import Pin, pins_of, stack_of
 
-__all__ = ["Problem", "StackCheck", "check_stack", "load_matrix", "nearest_ascend", "nearest_cuda"]
+__all__ = [
+    "Pin",
+    "Problem",
+    "StackCheck",
+    "check_stack",
+    "load_matrix",
+    "nearest_ascend",
+    "nearest_cuda",
+    "pins_of",
+    "stack_of",
+]

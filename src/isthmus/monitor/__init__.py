@@ -2,7 +2,8 @@
 exposition and a migration table from dcgm-exporter and the Ascend npu-exporter.
 
 Public API: `detect`, `take_snapshot`, `Sources`, `Snapshot`, `DeviceReading`, `load_schema`, `exposition`,
-`start_server`. Vendor modules (pynvml, libdcmi, prometheus_client) are imported only when a function needs them.
+`start_server`, `snapshot_header` / `snapshot_rows` (a snapshot as a table). Vendor modules (pynvml, libdcmi,
+prometheus_client) are imported only when a function needs them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from isthmus.monitor.collect import Sources, detect, take_snapshot
 from isthmus.monitor.model import DeviceReading, Snapshot
 from isthmus.monitor.prom import exposition, start_server
+from isthmus.monitor.render import header as snapshot_header
+from isthmus.monitor.render import rows as snapshot_rows
 from isthmus.monitor.schema import Schema, load_schema
 
 __all__ = [
@@ -20,6 +23,8 @@ __all__ = [
     "detect",
     "exposition",
     "load_schema",
+    "snapshot_header",
+    "snapshot_rows",
     "start_server",
     "take_snapshot",
 ]

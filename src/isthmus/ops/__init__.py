@@ -6,7 +6,10 @@ Public API (other capabilities use only this):
 - `TargetProfile.support(op) / .support_of(func) -> OpSupport`, `.dtype_support(dtype) -> DtypeSupport`;
 - `inventory(spec, targets, ...) -> Inventory`: capture a model's operators on meta tensors and check them;
 - `emulation(target, strict=..., numerics=...) -> ContextManager[EmulationReport]`: run real computation on the CPU
-  under a target's operator and dtype constraints (raises `EmulationError` in strict mode).
+  under a target's operator and dtype constraints (raises `EmulationError` in strict mode);
+  `emulate_model(spec, target, ...)` runs a model's training step that way, `resolve_target(name)` gives the
+  profile it uses;
+- `collapse(paths)`: module paths shortened for a table cell.
 
 Importing this package does not import torch.
 """
@@ -20,9 +23,11 @@ from isthmus.ops.targets import DtypeSupport, OpSupport, TargetProfile, get_targ
 
 if TYPE_CHECKING:
     from isthmus.ops.capture import Capture, capture_model
-    from isthmus.ops.emulate import EmulationError, emulation
+    from isthmus.ops.emulate import EmulationError, emulation, resolve_target
     from isthmus.ops.emulate_report import EmulationReport
+    from isthmus.ops.emulate_run import emulate_model
     from isthmus.ops.inventory import Inventory, build_inventory, inventory
+    from isthmus.ops.render import collapse
 
 __all__ = [
     "Capture",
@@ -34,6 +39,8 @@ __all__ = [
     "TargetProfile",
     "build_inventory",
     "capture_model",
+    "collapse",
+    "emulate_model",
     "emulation",
     "get_target",
     "inventory",
@@ -41,6 +48,7 @@ __all__ = [
     "list_targets",
     "npu_versions",
     "op_key",
+    "resolve_target",
 ]
 
 _LAZY = {
@@ -52,6 +60,9 @@ _LAZY = {
     "emulation": "isthmus.ops.emulate",
     "EmulationError": "isthmus.ops.emulate",
     "EmulationReport": "isthmus.ops.emulate_report",
+    "emulate_model": "isthmus.ops.emulate_run",
+    "resolve_target": "isthmus.ops.emulate",
+    "collapse": "isthmus.ops.render",
 }
 
 

@@ -16,7 +16,7 @@ from isthmus.parity.format import Record, is_record_dir, load_record, save_recor
 from isthmus.parity.inputs import InputSpec
 from isthmus.parity.metrics import Metrics, compare_arrays
 from isthmus.parity.record import RecordOptions, record_against, record_loaded, record_model
-from isthmus.parity.report import html_fragment, summary_line, text_lines, to_json
+from isthmus.parity.report import error_profile, summary_line, text_lines, to_json
 from isthmus.parity.tolerances import TOLERANCES, Tolerance, tolerance_for
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "Tolerance",
     "compare",
     "compare_arrays",
-    "html_fragment",
+    "error_profile",
     "is_record_dir",
     "load_record",
     "record_against",

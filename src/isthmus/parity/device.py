@@ -1,7 +1,7 @@
 """The device a record is made on, and the software stack written into its manifest.
 
 `--device` takes cpu, cuda[:N], npu[:N] or any other `isthmus.accel` backend, built-in or an installed plugin
-(`isthmus.targets.devices()`); the backends come from `isthmus.accel`, so NPU support (torch_npu) and its install
+(`isthmus.accel.known_names()`); the backends come from `isthmus.accel`, so NPU support (torch_npu) and its install
 hint live in one place.
 """
 
@@ -24,12 +24,11 @@ def resolve_device(name: str) -> torch.device:
     """A usable torch.device for `name`, or InputError saying why not (through isthmus.accel's backends)."""
     import torch
 
-    from isthmus.accel import get_accelerator
-    from isthmus.targets import devices
+    from isthmus.accel import get_accelerator, known_names
 
     text = name.strip().lower()
     kind, _, index = text.partition(":")
-    known = devices()
+    known = known_names()
     if kind not in known or (index and not index.isdigit()):
         raise InputError(f"unknown device {name!r}", hint=f"use {', '.join(known)}, optionally with :N (cuda:1)")
     if kind == "cpu":

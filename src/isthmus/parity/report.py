@@ -1,9 +1,8 @@
-"""Present a comparison: JSON for machines, a rich table for people, and an HTML fragment for `isthmus assess`."""
+"""Present a comparison: JSON for machines and a fixed-width table for people (the assess report charts it)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from isthmus.parity.compare import Comparison, EntryResult
@@ -122,30 +121,3 @@ def text_lines(c: Comparison, show_all: bool = False) -> list[str]:
 def error_profile(c: Comparison) -> list[float]:
     """Normalised RMSE of each forward module output in execution order (the per-layer error profile)."""
     return [e.metrics.nrmse if e.metrics else math.nan for e in c.entries if e.stage == "forward"]
-
-
-def html_fragment(comparisons: Sequence[tuple[str, Comparison]]) -> str:
-    """Per-layer error chart (one line per comparison) and a table of each comparison's outcome."""
-    from isthmus.report.html import esc, line_chart, table
-
-    series = [(title, [max(v, 1e-12) if math.isfinite(v) else v for v in error_profile(c)]) for title, c in comparisons]
-    chart = line_chart(series, log_y=True, y_label="nrmse per module (forward, execution order)")
-    rows = []
-    for title, c in comparisons:
-        first = c.first.entry if c.first else None
-        rows.append(
-            (
-                title,
-                c.b_run,
-                "pass" if c.passed else "fail",
-                len(c.entries),
-                len(c.failed),
-                f"{first.key}: {first.reason}" if first else "none",
-            )
-        )
-    overview = table(
-        ["comparison", "run B (vs fp32 CPU)", "verdict", "tensors", "failing", "first divergence"], rows, numeric=(3, 4)
-    )
-    tol_rows = [(t.dtype, t.cosine_min, t.nrmse_max) for t in TOLERANCES.values()]
-    tol = table(["tolerance row", "cosine ≥", "nrmse ≤"], tol_rows, numeric=(1, 2))
-    return f"{chart}{overview}<details><summary>{esc('tolerance table')}</summary>{tol}</details>"

@@ -1,19 +1,10 @@
-"""The assess report: sections contributed by each capability, rendered to `report.json` and `report.html`.
+"""The assess report's renderer: section results (data and blocks) to `report.json` and `report.html`.
 
-A section is a function `(AssessContext) -> SectionResult`. Capabilities register theirs in `SECTIONS` (one line
-each, "module:function", imported lazily). `run_assess` runs them in order, turning a section that raises into an
-"error" section, so one broken capability never loses the rest of the report.
+`isthmus.assess` runs the sections and returns an `AssessReport`; this package turns it into one self-contained
+page (`render_page`) and writes both files atomically (`write_report`).
 """
 
-from isthmus.report.model import AssessContext, AssessReport, SectionResult, SectionStatus
-from isthmus.report.runner import SECTIONS, run_assess, write_report
+from isthmus.report.html import render_blocks, render_document, render_page
+from isthmus.report.writer import write_report
 
-__all__ = [
-    "SECTIONS",
-    "AssessContext",
-    "AssessReport",
-    "SectionResult",
-    "SectionStatus",
-    "run_assess",
-    "write_report",
-]
+__all__ = ["render_blocks", "render_document", "render_page", "write_report"]

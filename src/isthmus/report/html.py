@@ -1,7 +1,7 @@
-"""Self-contained HTML for the assess report: inline CSS, inline SVG charts, no scripts, no network.
+"""Self-contained HTML from document blocks (`isthmus.blocks`): inline CSS, inline SVG charts, no scripts, no network.
 
-Sections build their fragments with `esc`, `table`, `bar_chart` and `line_chart`; every string that comes from
-user data goes through `esc`.
+`render_blocks` turns what a section (or a plan) returned into HTML; `render_page` is the assess report's page and
+`render_document` a plain page of blocks (`plan.html`). Every string that comes from a block goes through `esc`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,24 @@ import html
 import math
 from collections.abc import Callable, Sequence
 
-from isthmus.report.model import AssessReport, SectionResult
+from isthmus.assess import AssessReport, SectionResult, summarize
+from isthmus.blocks import (
+    BarChart,
+    Block,
+    BulletList,
+    Code,
+    Details,
+    Heading,
+    Inline,
+    LineChart,
+    Link,
+    Paragraph,
+    Row,
+    Span,
+    Table,
+    ValueFormat,
+    number,
+)
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
@@ -60,19 +77,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], numeric: Seq
 CHAR_W = 6.6  # px per character of the 11 px chart font (an upper bound for digits and lower-case text)
 PALETTE = ("#2456a6", "#c0392b", "#2e8b57", "#c98a00", "#6c2bd9")
 THRESHOLD_COLOR = "#1d2430"  # the limit line (tolerance), dark so that no series colour is mistaken for it
-
-
-def number(value: float) -> str:
-    """A number the way the tables print it: thousands separators, no scientific notation."""
-    a = abs(value)
-    if a >= 100:
-        return f"{value:,.0f}"
-    if a >= 1:
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if a == 0:
-        return "0"
-    digits = max(2, 1 - math.floor(math.log10(a)))  # two significant digits below 1
-    return f"{value:.{digits}f}"
 
 
 def text_width(text: str) -> float:
@@ -227,16 +231,74 @@ def line_chart(
     return figure("".join(parts), title, legend, note=y_label)
 
 
+def render_inline(parts: Sequence[Inline]) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Span):
+            out.append(f"<{part.style}>{esc(part.text)}</{part.style}>")
+        elif isinstance(part, Link):
+            out.append(f'<a href="{esc(part.href)}">{esc(part.text)}</a>')
+        else:
+            out.append(esc(part))
+    return "".join(out)
+
+
+def _fixed1(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _usd(value: float) -> str:
+    return "$" + number(value)
+
+
+_MUTED = ' class="muted"'
+VALUE_FORMATS: dict[ValueFormat, Callable[[float], str]] = {"number": number, "fixed1": _fixed1, "usd": _usd}
+
+
+def render_block(block: Block) -> str:
+    """One block as HTML."""
+    if isinstance(block, Paragraph):
+        return f"<p{_MUTED if block.muted else ''}>{render_inline(block.parts)}</p>"
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{render_inline(block.parts)}</h{block.level}>"
+    if isinstance(block, BulletList):
+        items = "".join(f"<li>{render_inline(i)}</li>" for i in block.items)
+        return f"<ul{_MUTED if block.muted else ''}>{items}</ul>"
+    if isinstance(block, Table):
+        return table(block.headers, block.rows, block.numeric)
+    if isinstance(block, Code):
+        return f"<pre>{esc(block.text)}</pre>"
+    if isinstance(block, BarChart):
+        b = block
+        return bar_chart(
+            b.items, b.unit, b.width, b.color, b.title, b.note, b.highlight, VALUE_FORMATS[b.value_format], b.scale_max
+        )
+    if isinstance(block, LineChart):
+        c = block
+        return line_chart(
+            c.series, c.log_y, c.width, c.height, c.y_label, c.title, c.threshold, c.markers, c.x_label, c.y_floor,
+            c.tick_format,
+        )  # fmt: skip
+    if isinstance(block, Details):
+        return f"<details><summary>{esc(block.summary)}</summary>{render_blocks(block.blocks)}</details>"
+    if isinstance(block, Row):
+        return f'<div class="charts">{render_blocks(block.blocks)}</div>'
+    raise TypeError(f"not a block: {block!r}")
+
+
+def render_blocks(blocks: Sequence[Block]) -> str:
+    return "".join(render_block(b) for b in blocks)
+
+
 def render_section(s: SectionResult) -> str:
     return (
         f'<section id="sec-{esc(s.key)}" data-status="{esc(s.status)}"><h2>{esc(s.title)} {badge(s.status)}</h2>'
-        f'<p class="summary">{esc(s.summary)}</p>{s.html}</section>'
+        f'<p class="summary">{esc(s.summary)}</p>{render_blocks(s.blocks)}</section>'
     )
 
 
 def render_page(report: AssessReport) -> str:
     """The whole report page: the summary first (ready?, what blocks, what it costs), then every section."""
-    from isthmus.report.summary import summarize
     from isthmus.report.summary_html import render_summary
 
     nav = "".join(f'<a href="#sec-{esc(s.key)}">{esc(s.title)}</a>' for s in report.sections)
@@ -255,4 +317,14 @@ def render_page(report: AssessReport) -> str:
         f"</header><main>{render_summary(summarize(report))}<nav>{nav}</nav>"
         f'<section id="sec-overview"><h2>Sections {badge(report.worst)}</h2>'
         f"{overview}</section>{body}</main></body></html>\n"
+    )
+
+
+def render_document(title: str, blocks: Sequence[Block]) -> str:
+    """A self-contained page of blocks under a title (`isthmus plan --out` writes plan.html with it)."""
+    head = esc(title)
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{head}</title><style>{CSS}</style></head>"
+        f"<body><header><h1>{head}</h1></header><main><section>{render_blocks(blocks)}</section></main>"
+        "</body></html>\n"
     )

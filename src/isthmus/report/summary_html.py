@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from isthmus.report.html import esc, number, table
-from isthmus.report.summary import SIDE_NAMES, Summary
+from isthmus.assess.summary import SIDE_NAMES, Summary
+from isthmus.blocks import number
+from isthmus.report.html import esc, table
 
 READINESS_CLASS = {"ready": "pass", "ready with caveats": "warn", "not ready": "fail", "not assessed": "skipped"}
 TOP_BLOCKERS = 8  # the summary lists this many; the rest are in their sections

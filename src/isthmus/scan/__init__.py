@@ -15,7 +15,7 @@ from isthmus.scan.config import ScanConfig, load_config
 from isthmus.scan.engine import ScanOptions, scan, scan_source, selected_rules
 from isthmus.scan.fixer import FixResult, fix_file, fix_source, write_fix
 from isthmus.scan.model import Edit, FileResult, Finding, Fix, ScanResult
-from isthmus.scan.output import to_json, to_sarif
+from isthmus.scan.output import summary, to_json, to_sarif
 from isthmus.scan.rules import all_rules, get_rule
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "scan",
     "scan_source",
     "selected_rules",
+    "summary",
     "to_json",
     "to_sarif",
     "write_fix",

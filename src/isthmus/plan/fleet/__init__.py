@@ -23,10 +23,25 @@ from isthmus.plan.fleet.oracles import (
     RulesOracle,
 )
 from isthmus.plan.fleet.planner import FleetPlan, make_plan
+from isthmus.plan.fleet.render import headline, money
 from isthmus.plan.fleet.schema import Fleet, load_fleet, parse_fleet
 from isthmus.plan.fleet.split import PlanDiff, SplitCost, cost_of_split, diff_plans
+from isthmus.plan.fleet.view import plan_blocks, plan_title
 
-__all__ = ["Fleet", "FleetPlan", "PlanDiff", "PlanReport", "SplitCost", "load_fleet", "parse_fleet", "plan_fleet"]
+__all__ = [
+    "Fleet",
+    "FleetPlan",
+    "PlanDiff",
+    "PlanReport",
+    "SplitCost",
+    "headline",
+    "load_fleet",
+    "money",
+    "parse_fleet",
+    "plan_blocks",
+    "plan_fleet",
+    "plan_title",
+]
 
 RulesFactory = Callable[[tuple[Path, ...]], RulesOracle]
 

@@ -1,6 +1,6 @@
 """Assess section "run": the project's CUDA-style training script, unmodified, under `isthmus run`.
 
-It runs on the accelerator this machine has (`isthmus.report.hardware.host_accelerator`: a CUDA GPU or an Ascend
+It runs on the accelerator this machine has (`isthmus.assess.hardware.host_accelerator`: a CUDA GPU or an Ascend
 NPU), else on the CPU, and says which and why. It runs in a subprocess (a crash or a hang in user code cannot take
 the report down; the patching never touches the assessing process) with the project's `train_args`, and reports
 what was redirected and which CUDA-only calls had no mapping.
@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from isthmus.report.hardware import HostAccelerator, host_accelerator
-from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.assess.hardware import HostAccelerator, host_accelerator
+from isthmus.assess.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.blocks import Block, Code, Link, Span, code, heading, para, table
 
 KEY, TITLE = "run", "Unmodified run"
 TIMEOUT_S = 300
@@ -102,8 +102,10 @@ def section(ctx: AssessContext) -> SectionResult:
             status = "warn"
         results.append(data)
     primary = {**results[0], "runs": results[1:]}
-    html = "".join(_html(d) for d in results)
-    return SectionResult(KEY, TITLE, status, "; ".join(phrases), primary, html, blockers=_blockers(script, results[0]))
+    blocks = tuple(b for d in results for b in _blocks(d))
+    return SectionResult(
+        KEY, TITLE, status, "; ".join(phrases), primary, blocks, blockers=_blockers(script, results[0])
+    )
 
 
 def _blockers(script: str, data: dict[str, Any]) -> tuple[Blocker, ...]:
@@ -132,18 +134,20 @@ def _blockers(script: str, data: dict[str, Any]) -> tuple[Blocker, ...]:
     return tuple(found)
 
 
-def _html(data: dict[str, Any]) -> str:
+def _blocks(data: dict[str, Any]) -> list[Block]:
     rows = [(r["what"], r["to"], r["count"], r["first"]) for r in data["redirected"]]
-    parts = [
-        f"<h3>On {esc(data['ran_on'])}</h3><p>{esc(data['why_there'])}.</p>",
-        f"<p><code>{esc(data['command'])}</code> exit code {esc(data['exit_code'])}; "
-        f'full report: <a href="{esc(data["report"])}">{esc(data["report"])}</a></p>',
-        table(["CUDA use", "became", "count", "first at"], rows, numeric=(2,))
-        if rows
-        else "<p>Nothing redirected.</p>",
+    parts: list[Block] = [
+        heading(f"On {data['ran_on']}"),
+        para(f"{data['why_there']}."),
+        para(
+            code(data["command"]),
+            f" exit code {data['exit_code']}; full report: ",
+            Link(data["report"], data["report"]),
+        ),
+        table(["CUDA use", "became", "count", "first at"], rows, numeric=(2,)) if rows else para("Nothing redirected."),
     ]
     if data["unmapped"]:
-        parts.append("<h4>CUDA-only calls not mapped (passed through)</h4>")
+        parts.append(heading("CUDA-only calls not mapped (passed through)", level=4))
         parts.append(
             table(
                 ["call", "count", "first at"],
@@ -152,7 +156,7 @@ def _html(data: dict[str, Any]) -> str:
             )
         )
     if data.get("error"):
-        parts.append(f"<p>The program raised: <code>{esc(data['error'])}</code></p>")
-    parts.append(f"<pre>{esc(chr(10).join(data['stdout_tail']))}</pre>")
-    parts += [f"<p><small>{esc(n)}</small></p>" for n in data.get("notes", [])]
-    return "\n".join(parts)
+        parts.append(para("The program raised: ", code(data["error"])))
+    parts.append(Code("\n".join(data["stdout_tail"])))
+    parts += [para(Span(n, "small")) for n in data.get("notes", [])]
+    return parts

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from isthmus.report.model import EFFORT_ORDER, Blocker
+from isthmus.assess.model import EFFORT_ORDER, Blocker
 from isthmus.targets import side_of
 
 if TYPE_CHECKING:
-    from isthmus.report.model import AssessReport
+    from isthmus.assess.model import AssessReport
 
 Readiness = Literal["ready", "ready with caveats", "not ready", "not assessed"]
 SIDE_NAMES = {"ascend": "Ascend", "cuda": "CUDA"}

@@ -6,9 +6,9 @@ import ast
 import re
 from collections import Counter
 
+from isthmus.assess.model import AssessContext, SectionResult
+from isthmus.blocks import BarChart, bullets, code, heading, table
 from isthmus.project import Project
-from isthmus.report.html import bar_chart, esc, table
-from isthmus.report.model import AssessContext, SectionResult
 
 # top-level import name -> framework label
 FRAMEWORKS = {
@@ -118,15 +118,14 @@ def section(ctx: AssessContext) -> SectionResult:
         f"{sum(files.values())} files, {sum(lines.values())} lines; "
         f"frameworks: {', '.join(fw) or 'none'}; {len(eps)} entry point(s)"
     )
-    html = (
-        table(["kind", "files", "lines"], [(k, n, lines.get(k, 0)) for k, n in sorted(files.items())], (1, 2))
-        + "<h3>Frameworks imported (files)</h3>"
-        + bar_chart(sorted(fw.items(), key=lambda kv: -kv[1]))
-        + "<h3>Entry points</h3><ul>"
-        + "".join(f"<li><code>{esc(e)}</code></li>" for e in eps)
-        + "</ul>"
+    blocks = (
+        table(["kind", "files", "lines"], [(k, n, lines.get(k, 0)) for k, n in sorted(files.items())], (1, 2)),
+        heading("Frameworks imported (files)"),
+        BarChart(tuple((k, float(v)) for k, v in sorted(fw.items(), key=lambda kv: -kv[1]))),
+        heading("Entry points"),
+        bullets(code(e) for e in eps),
     )
-    return SectionResult("inventory", "Project inventory", "pass", summary, data, html)
+    return SectionResult("inventory", "Project inventory", "pass", summary, data, blocks)
 
 
 __all__ = ["inventory", "section"]

@@ -1,4 +1,4 @@
-"""Run the registered sections over a project and write the report atomically."""
+"""Run the registered sections over a project and collect their results into one report."""
 
 from __future__ import annotations
 
@@ -11,25 +11,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from isthmus import __version__
-from isthmus.files import atomic_output_dir, atomic_write_json, atomic_write_text
+from isthmus.assess.model import AssessContext, AssessReport, SectionResult
+from isthmus.blocks import Code
 from isthmus.project import Project
-from isthmus.report.html import esc, render_page
-from isthmus.report.model import AssessContext, AssessReport, SectionResult
 
-# (key, title, "module:function"), in report order. Each capability adds its own line.
+# (key, title, "module:function"), in report order: one module per section under isthmus.assess.sections.
 SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("environment", "Environment", "isthmus.report.environment:section"),
-    ("telemetry", "Accelerator telemetry", "isthmus.monitor.section:section"),
-    ("inventory", "Project inventory", "isthmus.report.inventory:section"),
-    ("scan", "Static scan", "isthmus.scan.section:section"),
-    ("compat", "Software stack", "isthmus.compat.section:section"),
-    ("ops", "Operator coverage", "isthmus.ops.section:section"),
-    ("emulate", "Emulated run", "isthmus.ops.emulate_section:section"),
-    ("run", "Unmodified run", "isthmus.accel.section:section"),
-    ("parity", "Numerical parity", "isthmus.parity.section:section"),
-    ("compliance", "Export controls", "isthmus.plan.compliance_section:section"),
-    ("estimate", "Performance estimate", "isthmus.plan.estimate_section:section"),
-    ("fleet", "Fleet plan", "isthmus.plan.fleet_section:section"),
+    ("environment", "Environment", "isthmus.assess.sections.environment:section"),
+    ("telemetry", "Accelerator telemetry", "isthmus.assess.sections.telemetry:section"),
+    ("inventory", "Project inventory", "isthmus.assess.sections.inventory:section"),
+    ("scan", "Static scan", "isthmus.assess.sections.scan:section"),
+    ("compat", "Software stack", "isthmus.assess.sections.compat:section"),
+    ("ops", "Operator coverage", "isthmus.assess.sections.ops:section"),
+    ("emulate", "Emulated run", "isthmus.assess.sections.emulate:section"),
+    ("run", "Unmodified run", "isthmus.assess.sections.run:section"),
+    ("parity", "Numerical parity", "isthmus.assess.sections.parity:section"),
+    ("compliance", "Export controls", "isthmus.assess.sections.compliance:section"),
+    ("estimate", "Performance estimate", "isthmus.assess.sections.estimate:section"),
+    ("fleet", "Fleet plan", "isthmus.assess.sections.fleet:section"),
 )
 
 SectionFn = Callable[[AssessContext], SectionResult]
@@ -40,7 +39,8 @@ def _load(spec: str) -> SectionFn | None:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as e:
-        if e.name == module_name:  # the capability is not part of this build: leave the section out
+        # the section or the capability it composes is not part of this build: leave the section out
+        if e.name == module_name or (e.name or "").startswith("isthmus."):
             return None
         raise
     fn: SectionFn = getattr(module, attr)
@@ -62,7 +62,7 @@ def _run_one(key: str, title: str, spec: str, ctx: AssessContext) -> SectionResu
             "error",
             f"{type(e).__name__}: {e}",
             {"traceback": tb},
-            f"<pre>{esc(tb)}</pre>",
+            (Code(tb),),
             time.perf_counter() - t0,
         )
     blockers = tuple(replace(b, section=b.section or key) for b in result.blockers)
@@ -95,24 +95,3 @@ def run_assess(
         version=__version__,
         sections=tuple(results),
     )
-
-
-def write_report(
-    project: Project,
-    out: Path,
-    targets: tuple[str, ...] | None = None,
-    only: frozenset[str] | None = None,
-    quick: bool = False,
-    on_section: Callable[[str, str], None] | None = None,
-) -> AssessReport:
-    """Run the assessment into a temporary directory and move it to `out` only when complete.
-
-    Sections get an absolute `work_dir`, so subprocesses they start may run in any working directory.
-    """
-    with atomic_output_dir(out.resolve()) as tmp:
-        work = tmp / "artifacts"
-        work.mkdir()
-        report = run_assess(project, work, targets, only, quick, on_section)
-        atomic_write_json(tmp / "report.json", report.to_json())
-        atomic_write_text(tmp / "report.html", render_page(report))
-    return report

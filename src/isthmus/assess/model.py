@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from isthmus.blocks import Block
 from isthmus.project import Project
 
 # pass: ready on every target; warn: works with caveats; fail: will break on a target;
@@ -55,14 +56,14 @@ class AssessContext:
 
 @dataclass(frozen=True)
 class SectionResult:
-    """One section: a JSON-able `data` payload and an HTML fragment built by the section (escaped there)."""
+    """One section: a JSON-able `data` payload and what the report page shows, as blocks (`isthmus.blocks`)."""
 
     key: str
     title: str
     status: SectionStatus
     summary: str  # one line for the terminal and the report's overview
     data: dict[str, Any] = field(default_factory=dict)
-    html: str = ""
+    blocks: tuple[Block, ...] = ()
     seconds: float = 0.0
     blockers: tuple[Blocker, ...] = ()  # what stands between the project and a target, for the summary
 
@@ -90,7 +91,7 @@ class AssessReport:
         return next((s for s in self.sections if s.key == key), None)
 
     def to_json(self) -> dict[str, Any]:
-        from isthmus.report.summary import summarize
+        from isthmus.assess.summary import summarize
 
         return {
             "format": "isthmus-assess/1",

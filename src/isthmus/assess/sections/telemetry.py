@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from isthmus.assess.model import AssessContext, SectionResult
+from isthmus.blocks import Block, code, para, table
 from isthmus.errors import NotInstalledError
-from isthmus.monitor.collect import Sources, detect, take_snapshot
-from isthmus.monitor.render import header, rows
-from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, SectionResult
+from isthmus.monitor import Sources, detect, snapshot_header, snapshot_rows, take_snapshot
 
 KEY, TITLE = "telemetry", "Accelerator telemetry"
 
@@ -17,7 +16,7 @@ def section(ctx: AssessContext, sources: Sources | None = None) -> SectionResult
         try:
             sources = detect("auto")
         except NotInstalledError as e:  # cannot even look for NVIDIA GPUs: say so rather than "no accelerators"
-            return SectionResult(KEY, TITLE, "skipped", f"skipped: {e}", {"notes": [str(e)]}, f"<p>{esc(e)}</p>")
+            return SectionResult(KEY, TITLE, "skipped", f"skipped: {e}", {"notes": [str(e)]}, (para(str(e)),))
     snap = take_snapshot(sources)
     if not snap.devices:
         notes = "; ".join(snap.notes) or "no vendor interface found"
@@ -27,17 +26,23 @@ def section(ctx: AssessContext, sources: Sources | None = None) -> SectionResult
             "skipped",
             "no accelerators: skipped",
             {"notes": list(snap.notes)},
-            f"<p>No accelerators: skipped ({esc(notes)}).</p>",
+            (para(f"No accelerators: skipped ({notes})."),),
         )
     bad = snap.errors
     vendors = sorted({d.vendor for d in snap.devices})
     summary = f"{len(snap.devices)} device(s) ({', '.join(vendors)}) on {snap.node}" + (
         f"; {len(bad)} unreadable" if bad else ""
     )
-    html = (
-        f"<p>Snapshot taken {esc(snap.taken)} on <code>{esc(snap.node)}</code>, in the schema of "
-        "<code>isthmus monitor</code> (docs/monitor.md).</p>" + table(header(), rows(snap))
-    )
+    blocks: list[Block] = [
+        para(
+            f"Snapshot taken {snap.taken} on ",
+            code(snap.node),
+            ", in the schema of ",
+            code("isthmus monitor"),
+            " (docs/monitor.md).",
+        ),
+        table(snapshot_header(), snapshot_rows(snap)),
+    ]
     if bad:
-        html += table(["vendor", "index", "error"], [[d.vendor, d.index, d.error] for d in bad])
-    return SectionResult(KEY, TITLE, "warn" if bad else "pass", summary, snap.to_json(), html)
+        blocks.append(table(["vendor", "index", "error"], [[d.vendor, d.index, d.error] for d in bad]))
+    return SectionResult(KEY, TITLE, "warn" if bad else "pass", summary, snap.to_json(), tuple(blocks))

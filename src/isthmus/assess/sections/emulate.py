@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.assess.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.blocks import Block, heading, para, table
 
 if TYPE_CHECKING:
-    from isthmus.ops.emulate_report import EmulationReport
+    from isthmus.ops import EmulationReport
 
 KEY, TITLE = "emulate", "Emulated run"
 
@@ -20,8 +20,7 @@ def section(ctx: AssessContext) -> SectionResult:
     if not model:
         return SectionResult(KEY, TITLE, "skipped", "no [assess] model in isthmus.toml")
     from isthmus.files import atomic_write_json
-    from isthmus.ops.emulate import resolve_target
-    from isthmus.ops.emulate_run import emulate_model
+    from isthmus.ops import emulate_model, resolve_target
 
     profiles = [resolve_target(t) for t in ctx.targets]
     npu = [p for p in profiles if p.device_type == "npu"]
@@ -31,7 +30,7 @@ def section(ctx: AssessContext) -> SectionResult:
     spec = f"{ctx.project.root / file}:{factory}" if sep and file.endswith(".py") else model
     status: SectionStatus = "pass"
     found: list[Blocker] = []
-    parts: list[str] = []
+    parts: list[Block] = []
     summaries: list[str] = []
     data: dict[str, object] = {}
     for profile in npu:
@@ -53,15 +52,15 @@ def section(ctx: AssessContext) -> SectionResult:
         elif rep.findings and status == "pass":
             status = "warn"
         summaries.append(rep.summary())
-        parts.append(_target_html(rep))
-    return SectionResult(KEY, TITLE, status, "; ".join(summaries), data, "".join(parts), blockers=tuple(found))
+        parts += _target_blocks(rep)
+    return SectionResult(KEY, TITLE, status, "; ".join(summaries), data, tuple(parts), blockers=tuple(found))
 
 
-def _target_html(rep: EmulationReport) -> str:
-    head = (
-        f"<h3>{esc(rep.target)}</h3><p>{esc(rep.summary())} "
-        "(one training step: forward + backward + optimizer step).</p>"
-    )
+def _target_blocks(rep: EmulationReport) -> list[Block]:
+    head_blocks: list[Block] = [
+        heading(rep.target),
+        para(f"{rep.summary()} (one training step: forward + backward + optimizer step)."),
+    ]
     total = rep.total_seconds
     rows = [
         [
@@ -76,11 +75,13 @@ def _target_html(rep: EmulationReport) -> str:
         ]
         for f in sorted(rep.entries(), key=lambda f: (f.kind == "crash", -f.count))[:40]
     ]
-    body = table(["kind", "operator", "dtypes", "on the target", "module", "source", "calls", "time"], rows, (6, 7))
+    head = ["kind", "operator", "dtypes", "on the target", "module", "source", "calls", "time"]
+    body = table(head, rows, (6, 7)) if rows else para("Nothing would fail, fall back or be slow.")
     more = len(rep.entries()) - len(rows)
-    tail = f'<p class="muted">{more} more sites in the JSON report.</p>' if more > 0 else ""
-    note = (
-        '<p class="muted">Run on the host CPU under the target\'s published operator registry and dtype '
-        f"rules (no Ascend hardware): {esc(rep.registry_source)}</p>"
+    tail = [para(f"{more} more sites in the JSON report.", muted=True)] if more > 0 else []
+    note = para(
+        "Run on the host CPU under the target's published operator registry and dtype rules (no Ascend hardware): "
+        + rep.registry_source,
+        muted=True,
     )
-    return head + (body if rows else "<p>Nothing would fail, fall back or be slow.</p>") + tail + note
+    return [*head_blocks, body, *tail, note]

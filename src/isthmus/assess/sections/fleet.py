@@ -6,8 +6,8 @@ The status is "warn" when the plan uses hardware the rules discourage, or relies
 
 from __future__ import annotations
 
-from isthmus.report.html import esc
-from isthmus.report.model import AssessContext, SectionResult
+from isthmus.assess.model import AssessContext, SectionResult
+from isthmus.blocks import code, para
 
 KEY, TITLE = "fleet", "Fleet plan"
 
@@ -23,26 +23,29 @@ def section(ctx: AssessContext) -> SectionResult:
             TITLE,
             "fail",
             f"fleet file not found: {path}",
-            html=f"<p>fleet file not found: <code>{esc(path)}</code></p>",
+            blocks=(para("fleet file not found: ", code(path)),),
         )
     from isthmus.errors import InputError
     from isthmus.files import atomic_write_json
-    from isthmus.plan.fleet import load_fleet, plan_fleet
-    from isthmus.plan.fleet.html import fragment
-    from isthmus.plan.fleet.render import headline, money
+    from isthmus.plan.fleet import headline, load_fleet, money, plan_blocks, plan_fleet
 
     try:
         report = plan_fleet(load_fleet(path))
     except InputError as e:
-        return SectionResult(KEY, TITLE, "fail", f"fleet file rejected: {e}", html=f"<p>{esc(e)}</p>")
+        return SectionResult(KEY, TITLE, "fail", f"fleet file rejected: {e}", blocks=(para(str(e)),))
     atomic_write_json(ctx.work_dir / "plan.json", report.to_json())
     base = report.base
     if not base.feasible:
         why = base.infeasibility.text() if base.infeasibility else base.status
-        return SectionResult(KEY, TITLE, "fail", f"no feasible plan: {why}", report.to_json(), fragment(report))
+        return SectionResult(KEY, TITLE, "fail", f"no feasible plan: {why}", report.to_json(), plan_blocks(report))
     split = f"; the split costs {money(report.split.delta_usd)}" if report.split else ""
     kinds = sorted({n.kind for n in base.notes})
     warn = f"; {len(base.notes)} compliance warning(s) on planned hardware ({', '.join(kinds)})" if kinds else ""
     return SectionResult(
-        KEY, TITLE, "warn" if base.notes else "pass", headline(base) + split + warn, report.to_json(), fragment(report)
+        KEY,
+        TITLE,
+        "warn" if base.notes else "pass",
+        headline(base) + split + warn,
+        report.to_json(),
+        plan_blocks(report),
     )

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from isthmus.compat.check import check_stack, nearest_ascend, nearest_cuda
-from isthmus.compat.matrix import load_matrix
-from isthmus.compat.pins import Pin, pins_of, stack_of
-from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.assess.model import AssessContext, SectionResult, SectionStatus
+from isthmus.blocks import Block, Span, heading, para, table
+from isthmus.compat import Pin, check_stack, load_matrix, nearest_ascend, nearest_cuda, pins_of, stack_of
 from isthmus.targets import side_of
 
 _MAX_BYTES = 1 << 20  # pins live in small files; larger ones are not read
@@ -83,24 +81,24 @@ def section(ctx: AssessContext) -> SectionResult:
     summary = lines[0] if lines else "no stack"
     if errors:
         summary = f"{len(errors)} incompatible pin(s); " + summary
-    html = [f"<p><strong>{esc(line)}</strong></p>" for line in lines]
+    blocks: list[Block] = [para(Span(line, "strong")) for line in lines]
     if need_npu:
-        html.append(f"<p>Ascend set: {esc(need_npu['kind'])}, source {esc(need_npu['source'])}.</p>")
-    html.append("<h3>Pins found</h3>")
-    html.append(
+        blocks.append(para(f"Ascend set: {need_npu['kind']}, source {need_npu['source']}."))
+    blocks.append(heading("Pins found"))
+    blocks.append(
         table(
             ["file", "line", "component", "version"],
             [[rel, p.line, p.component, p.version or "unpinned"] for rel, p in found],
         )
         if found
-        else "<p>No version pins found (requirements*.txt, pyproject.toml, setup.py, Dockerfiles).</p>"
+        else para("No version pins found (requirements*.txt, pyproject.toml, setup.py, Dockerfiles).")
     )
     if result.problems:
-        html.append("<h3>Conflicts</h3>")
-        html.append(table(["severity", "problem", "fix"], [[p.severity, p.message, p.fix] for p in result.problems]))
+        blocks.append(heading("Conflicts"))
+        blocks.append(table(["severity", "problem", "fix"], [[p.severity, p.message, p.fix] for p in result.problems]))
     if unpinned:
-        html.append(f"<p>Not pinned: {esc(', '.join(unpinned))}.</p>")
-    html.append(f"<p>Compatibility data as of {esc(data.data_date)}. {esc(data.notice)}</p>")
+        blocks.append(para(f"Not pinned: {', '.join(unpinned)}."))
+    blocks.append(para(f"Compatibility data as of {data.data_date}. {data.notice}"))
     payload = {
         "pins": [{"path": rel, **p.__dict__} for rel, p in found],
         "stack": stack,
@@ -110,4 +108,4 @@ def section(ctx: AssessContext) -> SectionResult:
         "unpinned": unpinned,
         "data_date": data.data_date.isoformat(),
     }
-    return SectionResult("compat", "Software stack", status, summary, payload, "".join(html))
+    return SectionResult("compat", "Software stack", status, summary, payload, tuple(blocks))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from isthmus.ops.section import section
+from isthmus.assess.model import AssessContext
+from isthmus.assess.sections.ops import section
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
+from isthmus.report import render_blocks
 
 
 def test_section_on_tinygpt(tinygpt_dir: Path, tmp_path: Path) -> None:
@@ -15,7 +16,7 @@ def test_section_on_tinygpt(tinygpt_dir: Path, tmp_path: Path) -> None:
     assert result.status == "pass"
     assert set(result.data["targets"]) == {"cuda", "ascend-910b"}
     assert "ascend-910b" in result.summary and "% native" in result.summary
-    assert "torch-npu 2.14.0" in result.html
+    assert "torch-npu 2.14.0" in render_blocks(result.blocks)
 
 
 def test_section_reports_a_planted_fallback(tmp_path: Path) -> None:
@@ -28,7 +29,7 @@ def test_section_reports_a_planted_fallback(tmp_path: Path) -> None:
     (tmp_path / "isthmus.toml").write_text('[assess]\nmodel = "m.py:build"\n')
     result = section(AssessContext(Project.load(tmp_path), ("cuda", "ascend-910b"), tmp_path, quick=True))
     assert result.status == "warn"
-    assert "aten::_int_mm.default" in result.html and "<td>q</td>" in result.html
+    assert "aten::_int_mm.default" in render_blocks(result.blocks) and "<td>q</td>" in render_blocks(result.blocks)
 
 
 def test_section_skips_without_a_model(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from isthmus.report.html import bar_chart, esc, number, table
-from isthmus.report.model import AssessContext, SectionResult, SectionStatus
+from isthmus.assess.model import AssessContext, SectionResult, SectionStatus
+from isthmus.blocks import BarChart, Block, Row, bold, number, para, table
 from isthmus.targets import side_of, systems_of
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Costs:
 
 def costs(system: str) -> Costs:
     """Catalogue rent per chip-hour, else price amortised plus power; power per chip from the system or chip."""
-    from isthmus.plan.catalog import load_catalog
+    from isthmus.plan import load_catalog
 
     cat = load_catalog()
     sys_ = cat.system(system)
@@ -188,15 +188,15 @@ def rows(spec: ModelSpec, targets: tuple[str, ...]) -> list[dict[str, Any]]:
     return out
 
 
-def charts(rs: list[dict[str, Any]]) -> str:
+def charts(rs: list[dict[str, Any]]) -> list[Block]:
     """One question per row of charts (faster? cheaper? less energy?), training and serving side by side."""
-    parts = []
+    parts: list[Block] = []
     for field, question, lower_better in (
         ("tokens_per_s_per_chip", "Which is faster? tokens/s per chip", False),
         ("usd_per_m_tokens", "Which is cheaper? USD per million tokens (shorter is better)", True),
         ("tokens_per_kwh", "Which uses less energy? tokens per kWh", False),
     ):
-        row = []
+        row: list[Block] = []
         for task in ("train", "serve"):
             mine = [r for r in rs if r["task"].startswith(task)]
             items = [(str(r["system"]), float(r[field])) for r in mine if r[field]]
@@ -205,18 +205,18 @@ def charts(rs: list[dict[str, Any]]) -> str:
             note = f"no catalogue figure for {', '.join(missing)}" if missing else ""
             money = field == "usd_per_m_tokens"
             row.append(
-                bar_chart(
-                    items,
+                BarChart(
+                    tuple(items),
                     "" if money else (" tok/s" if field.startswith("tokens_per_s") else " tok"),
                     width=460,
                     title=f"{'Training' if task == 'train' else 'Serving'}: {question}",
                     note=note,
                     highlight=best,
-                    fmt=(lambda v: "$" + number(v)) if money else number,
+                    value_format="usd" if money else "number",
                 )
             )
-        parts.append(f'<div class="charts">{"".join(row)}</div>')
-    return "".join(parts)
+        parts.append(Row(tuple(row)))
+    return parts
 
 
 def section(ctx: AssessContext) -> SectionResult:
@@ -239,11 +239,15 @@ def section(ctx: AssessContext) -> SectionResult:
         else (f"{spec.total_params / 1e9:.1f} B parameters")
     )
     summary = f"{spec.name} ({size}, {spec.layers} layers, hidden {spec.hidden}): " + ("; ".join(ratios) or "estimated")
-    html = (
-        f"<p>Model: <b>{esc(spec.name)}</b>, {esc(origin)}; {spec.layers} layers, hidden {spec.hidden}, "
-        f"{spec.heads} heads ({spec.kv_heads} KV), MLP {spec.ffn}, vocabulary {number(spec.vocab)}.</p>"
-        + charts(rs)
-        + table(
+    blocks = (
+        para(
+            "Model: ",
+            bold(spec.name),
+            f", {origin}; {spec.layers} layers, hidden {spec.hidden}, {spec.heads} heads "
+            f"({spec.kv_heads} KV), MLP {spec.ffn}, vocabulary {number(spec.vocab)}.",
+        ),
+        *charts(rs),
+        table(
             ["system", "task", "tokens/s per chip", "USD per M tokens", "tokens per kWh", "cost basis"],
             [
                 (
@@ -257,13 +261,16 @@ def section(ctx: AssessContext) -> SectionResult:
                 for r in rs
             ],
             numeric=(2, 3, 4),
-        )
-        + '<p class="muted">Estimates from isthmus.plan.perfmodel with efficiencies fitted on published '
-        "measurements (docs/perfmodel.md); not measured on this machine. A very small model is dominated by "
-        "overheads the model does not capture: read its figures as a ranking, not a forecast.</p>"
+        ),
+        para(
+            "Estimates from isthmus.plan.perfmodel with efficiencies fitted on published measurements "
+            "(docs/perfmodel.md); not measured on this machine. A very small model is dominated by overheads the "
+            "model does not capture: read its figures as a ranking, not a forecast.",
+            muted=True,
+        ),
     )
     data = {"model": spec.summary(), "origin": origin, "rows": rs}
-    return SectionResult(KEY, TITLE, status, summary, data, html)
+    return SectionResult(KEY, TITLE, status, summary, data, blocks)
 
 
 __all__ = ["costs", "project_model", "rows", "section", "spec_from_module"]

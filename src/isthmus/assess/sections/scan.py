@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from isthmus.report.html import bar_chart, esc, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
-from isthmus.scan.engine import ScanOptions, scan
-from isthmus.scan.fixer import fix_file
-from isthmus.scan.model import Finding
-from isthmus.scan.output import summary
+from isthmus.assess.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.blocks import BarChart, Block, Code, code, heading, para, table
+from isthmus.scan import Finding, ScanOptions, fix_file, scan, summary
 from isthmus.targets import scan_family
 
 
@@ -34,15 +31,18 @@ def section(ctx: AssessContext) -> SectionResult:
         f"{len(errors)} error(s) ({fixable} fixable with --fix), {stats['by_severity']['warning']} warning(s), "
         f"{stats['by_severity']['info']} info in {stats['files']} files"
     )
-    html = [
-        f"<p>Target <code>{esc(target)}</code>; {esc(stats['files'])} files, {esc(stats['lines'])} lines, "
-        f"{esc(len(result.errors))} not scanned.</p>",
+    blocks: list[Block] = [
+        para(
+            "Target ",
+            code(target),
+            f"; {stats['files']} files, {stats['lines']} lines, {len(result.errors)} not scanned.",
+        ),
         table(["severity", "findings"], [[k, v] for k, v in stats["by_severity"].items()], numeric=[1]),
-        "<h3>By category</h3>",
-        bar_chart([(k, float(v)) for k, v in stats["by_category"].items()]),
-        "<h3>Top files</h3>",
+        heading("By category"),
+        BarChart(tuple((k, float(v)) for k, v in stats["by_category"].items())),
+        heading("Top files"),
         table(["file", "findings"], top, numeric=[1]),
-        "<h3>Errors</h3>",
+        heading("Errors"),
         table(
             ["location", "code", "message", "fix"],
             [
@@ -56,12 +56,13 @@ def section(ctx: AssessContext) -> SectionResult:
             ],
         )
         if errors
-        else "<p>No errors.</p>",
-        "<h3>What <code>isthmus scan --fix</code> would change</h3>",
+        else para("No errors."),
+        heading("What ", code("isthmus scan --fix"), " would change"),
     ]
-    html += [f"<p><code>{esc(rel)}</code>: {n} fix(es)</p><pre>{esc(d)}</pre>" for rel, n, d in previews] or [
-        "<p>Nothing to fix automatically.</p>"
-    ]
+    for rel, n, d in previews:
+        blocks += [para(code(rel), f": {n} fix(es)"), Code(d)]
+    if not previews:
+        blocks.append(para("Nothing to fix automatically."))
     data = {
         "target": target,
         "summary": stats,
@@ -70,7 +71,7 @@ def section(ctx: AssessContext) -> SectionResult:
         "fix_preview": [{"path": rel, "fixes": n, "diff": d} for rel, n, d in previews],
         "file_errors": [{"path": r.path, "error": r.error} for r in result.errors],
     }
-    return SectionResult("scan", "Static scan", status, line, data, "".join(html), blockers=_blockers(errors))
+    return SectionResult("scan", "Static scan", status, line, data, tuple(blocks), blockers=_blockers(errors))
 
 
 def _blockers(errors: list[Finding]) -> tuple[Blocker, ...]:

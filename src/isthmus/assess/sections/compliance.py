@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from isthmus.plan.policy import Verdict, check
+from isthmus.assess.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.blocks import Span, bullets, para, table
+from isthmus.plan import Verdict, check
 from isthmus.project import Project
-from isthmus.report.html import esc, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
 from isthmus.targets import chips_of, side_of
 
 _BLOCKING = ("presumption_of_denial", "prohibited")
@@ -86,13 +86,11 @@ def section(ctx: AssessContext) -> SectionResult:
     headers = ["chip", *(f"{r.name} ({r.country}, hq {r.actor_hq})" for r in regions)]
     reasons = sorted({f"{f.id}: {f.title} [{f.evidence}]" for row in grid for v in row for f in v.deciding})
     notice = grid[0][0].notice
-    html = (
-        f"<p>{esc(origin)}; deploy action; rule data as of {esc(grid[0][0].data_date)}.</p>"
-        + table(headers, rows)
-        + "<ul>"
-        + "".join(f"<li>{esc(r)}</li>" for r in reasons)
-        + "</ul>"
-        + f"<p><em>{esc(notice)}</em></p>"
+    blocks = (
+        para(f"{origin}; deploy action; rule data as of {grid[0][0].data_date}."),
+        table(headers, rows),
+        bullets(reasons),
+        para(Span(notice, "em")),
     )
     by_side = _by_side(ctx.targets, chips, regions, grid)
     data = {
@@ -114,7 +112,7 @@ def section(ctx: AssessContext) -> SectionResult:
         for side, v in by_side.items()
         if v["not"]
     )
-    return SectionResult("compliance", "Export controls", status, summary, data, html, blockers=found)
+    return SectionResult("compliance", "Export controls", status, summary, data, blocks, blockers=found)
 
 
 def _by_side(

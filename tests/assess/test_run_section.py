@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from isthmus.accel.section import section
+from isthmus.assess.model import AssessContext
+from isthmus.assess.sections.run import section
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
+from isthmus.report import render_blocks
 
 
 def test_section_runs_the_example_train_script(tinygpt_dir: Path, tmp_path: Path) -> None:
@@ -15,7 +16,7 @@ def test_section_runs_the_example_train_script(tinygpt_dir: Path, tmp_path: Path
     assert result.status == "pass", result.summary
     whats = {r["what"] for r in result.data["redirected"]}
     assert {"Tensor.cuda()", "torch.cuda.amp.autocast", "torch.cuda.Event"} <= whats
-    assert "torch.cuda.Event" in result.html and (tmp_path / "run.json").is_file()
+    assert "torch.cuda.Event" in render_blocks(result.blocks) and (tmp_path / "run.json").is_file()
 
 
 def test_section_skips_without_train_script_and_fails_on_a_crash(tmp_path: Path) -> None:

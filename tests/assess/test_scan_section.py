@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isthmus.assess.model import AssessContext
+from isthmus.assess.sections.scan import section
 from isthmus.project import Project
-from isthmus.report.model import AssessContext
-from isthmus.scan.section import section
+from isthmus.report import render_blocks
 
 
 def test_section_on_tinygpt(tinygpt_dir: Path, tmp_path: Path) -> None:
@@ -20,5 +21,5 @@ def test_section_on_tinygpt(tinygpt_dir: Path, tmp_path: Path) -> None:
     assert any(
         p["path"] == "train.py" and "torch.accelerator.synchronize" in p["diff"] for p in result.data["fix_preview"]
     )
-    assert "<script" not in result.html and "train.py" in result.html
+    assert "<script" not in render_blocks(result.blocks) and "train.py" in render_blocks(result.blocks)
     assert (tinygpt_dir / "train.py").read_bytes() == before  # preview only

@@ -2,7 +2,7 @@
 
 Records the model (isthmus.toml `model`) in fp32 on the CPU (the reference), again under bf16 autocast, under each
 Ascend target's emulated arithmetic (when the emulate capability is installed) and, when this machine has a CUDA
-GPU or an Ascend NPU (`isthmus.report.hardware`), on that device in fp32 and under bf16 autocast. Every run is
+GPU or an Ascend NPU (`isthmus.assess.hardware`), on that device in fp32 and under bf16 autocast. Every run is
 compared with the reference; the device's bf16 run is also compared with each emulated Ascend run, which is the
 cross-border check (what changes when the same code moves from this GPU to Ascend). The chart shows, per module in
 execution order, the error as a multiple of its dtype's tolerance, so the first module above 1x is the first
@@ -16,6 +16,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from isthmus.assess.hardware import HostAccelerator, host_accelerator
+from isthmus.assess.model import AssessContext, Blocker, SectionResult
+from isthmus.blocks import Block, Details, LineChart, Link, bold, code, para, table
 from isthmus.parity import (
     TOLERANCES,
     Comparison,
@@ -28,9 +31,6 @@ from isthmus.parity import (
     save_record,
     to_json,
 )
-from isthmus.report.hardware import HostAccelerator, host_accelerator
-from isthmus.report.html import esc, line_chart, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult
 from isthmus.targets import side_of
 
 KEY, TITLE = "parity", "Numerical parity"
@@ -100,7 +100,7 @@ def forward_modules(c: Comparison) -> list[str]:
     return [e.module or e.key for e in c.entries if e.stage == "forward"]
 
 
-def chart(results: list[tuple[str, Comparison]]) -> str:
+def chart(results: list[tuple[str, Comparison]]) -> LineChart:
     """Which module diverges first, and by how much against its dtype's tolerance."""
     series = [(title, tolerance_ratios(c)) for title, c in results]
     firsts = [
@@ -117,12 +117,12 @@ def chart(results: list[tuple[str, Comparison]]) -> str:
     caption = "Error of each module's output as a multiple of its dtype's tolerance (forward, in execution order); " + (
         "every module stays under 1x" if worst <= 1.0 else "modules above the dashed line fail"
     )
-    return line_chart(
-        series,
+    return LineChart(
+        tuple((title, tuple(ratios)) for title, ratios in series),
         log_y=True,
         y_floor=FLOOR,
         threshold=(1.0, "tolerance (1x)"),
-        markers=markers,
+        markers=tuple(markers),
         title=caption,
         x_label="module index (execution order) →",
         tick_format="{:g}x",
@@ -130,7 +130,7 @@ def chart(results: list[tuple[str, Comparison]]) -> str:
     )
 
 
-def tables(results: list[tuple[str, Comparison]]) -> str:
+def tables(results: list[tuple[str, Comparison]]) -> list[Block]:
     """Each comparison's outcome, and the tolerance table the verdicts used."""
     rows = []
     for title, c in results:
@@ -147,7 +147,7 @@ def tables(results: list[tuple[str, Comparison]]) -> str:
     overview = table(["comparison (B vs A)", "verdict", "tensors", "failing", "first divergence"], rows, (2, 3))
     tol_rows = [(t.dtype, t.cosine_min, t.nrmse_max) for t in TOLERANCES.values()]
     tol = table(["tolerance row", "cosine ≥", "nrmse ≤"], tol_rows, numeric=(1, 2))
-    return f"{overview}<details><summary>{esc('tolerance table')}</summary>{tol}</details>"
+    return [overview, Details("tolerance table", (tol,))]
 
 
 def section(ctx: AssessContext) -> SectionResult:
@@ -180,12 +180,12 @@ def section(ctx: AssessContext) -> SectionResult:
         "accelerator": {"found": host.found, "device": host.label(), "reason": host.reason},
         "comparisons": {t: to_json(c) for t, c in results},
     }
-    note = (
-        f"<p>Accelerator: <b>{esc(host.label())}</b> ({esc(host.reason)}). Records: "
-        f'<a href="{esc(ctx.rel(out))}/">{esc(ctx.rel(out))}/</a> (compare a record made elsewhere with '
-        "<code>isthmus parity compare</code>).</p>"
-    )
-    body = note + chart(results) + tables(results)
+    records = f"{ctx.rel(out)}/"
+    note = para(
+        "Accelerator: ", bold(host.label()), f" ({host.reason}). Records: ", Link(records, records),
+        " (compare a record made elsewhere with ", code("isthmus parity compare"), ").",
+    )  # fmt: skip
+    body = (note, chart(results), *tables(results))
     blockers = tuple(
         Blocker(
             "ascend" if "emulated" in t else "both",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from isthmus.report.html import bar_chart, esc, table
-from isthmus.report.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.assess.model import AssessContext, Blocker, SectionResult, SectionStatus
+from isthmus.blocks import BarChart, Block, bold, bullets, code, para, table
 from isthmus.targets import side_of
 
 if TYPE_CHECKING:
-    from isthmus.ops.inventory import Inventory
+    from isthmus.ops import Inventory
 
 KEY, TITLE = "ops", "Operator coverage"
 
@@ -65,26 +65,33 @@ def section(ctx: AssessContext) -> SectionResult:
     model = ctx.project.config.model
     if not model:
         return SectionResult(KEY, TITLE, "skipped", "no [assess] model in isthmus.toml")
-    from isthmus.ops.inventory import inventory
-    from isthmus.ops.render import collapse
+    from isthmus.ops import build_inventory, capture_model, collapse, get_target
 
     file, sep, factory = model.rpartition(":")
     spec = f"{ctx.project.root / file}:{factory}" if sep and file.endswith(".py") else model
     train = not ctx.quick
-    inv = inventory(spec, ctx.targets, train=train)
+    profiles = [get_target(t) for t in dict.fromkeys(ctx.targets)]  # validate before the capture
+    inv = build_inventory(capture_model(spec, train=train), profiles)
     status: SectionStatus = "pass"
     if any(s.fallback_ops or s.dtype_problems for s in inv.summaries):
         status = "warn"
     if any(s.failures for s in inv.summaries):
         status = "fail"
     counted = phases(train)
-    parts = [
-        f"<p>Operator calls counted: <b>{esc(counted)}</b> (<code>isthmus ops</code> counts the forward only "
-        "unless given <code>--train</code>).</p>",
-        bar_chart(
-            [(s.target, round(s.native_pct, 1)) for s in inv.summaries],
+    parts: list[Block] = [
+        para(
+            "Operator calls counted: ",
+            bold(counted),
+            " (",
+            code("isthmus ops"),
+            " counts the forward only unless given ",
+            code("--train"),
+            ").",
+        ),
+        BarChart(
+            tuple((s.target, round(s.native_pct, 1)) for s in inv.summaries),
             unit="%",
-            fmt=lambda v: f"{v:.1f}",
+            value_format="fixed1",
             scale_max=100.0,
             title=f"Share of operator calls with a native kernel, per target ({counted})",
         ),
@@ -105,11 +112,11 @@ def section(ctx: AssessContext) -> SectionResult:
                          d.suggestion or d.note])  # fmt: skip
     if problems:
         parts.append(table(["target", "status", "operator / dtype", "calls", "where", "what to do"], problems, (3,)))
-    sources = "".join(f"<li>{esc(s.target)}: {esc(s.registry_source)}</li>" for s in inv.summaries)
-    parts.append(f'<p class="muted">Registries (no hardware was used):</p><ul class="muted">{sources}</ul>')
+    parts.append(para("Registries (no hardware was used):", muted=True))
+    parts.append(bullets((f"{s.target}: {s.registry_source}" for s in inv.summaries), muted=True))
     summary = f"{counted}: " + "; ".join(
         f"{s.target} {s.native_pct:.1f}% native, {len(s.fallback_ops)} fallback, {s.failures} failing"
         for s in inv.summaries
     )
     data = {**inv.to_json(), "phases": counted}
-    return SectionResult(KEY, TITLE, status, summary, data, "".join(parts), blockers=blockers(inv))
+    return SectionResult(KEY, TITLE, status, summary, data, tuple(parts), blockers=blockers(inv))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from isthmus.assess.model import AssessContext, SectionResult
+from isthmus.blocks import table
 from isthmus.doctor import Check, run_doctor
-from isthmus.report.html import table
-from isthmus.report.model import AssessContext, SectionResult
 
 
 def accelerators(checks: Sequence[Check]) -> list[str]:
@@ -52,5 +52,5 @@ def section(ctx: AssessContext) -> SectionResult:
         "warn" if errors else "pass",
         summary,
         data,
-        table(["group", "check", "status", "detail"], rows),
+        (table(["group", "check", "status", "detail"], rows),),
     )
