@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from isthmus import __version__
+from isthmus.extras import missing_stack
 from isthmus.files import atomic_output_dir, atomic_write_json, atomic_write_text
 from isthmus.project import Project
 from isthmus.report.html import esc, render_page
@@ -55,6 +56,11 @@ def _run_one(key: str, title: str, spec: str, ctx: AssessContext) -> SectionResu
             return None
         result = fn(ctx)
     except Exception as e:  # one broken capability must not lose the rest of the report
+        missing = missing_stack(e)
+        if missing is not None:  # an optional stack this install left out: not run, and how to add it
+            data = {"missing": missing.what, "install": missing.install}
+            html = f"<p>Not run: {esc(str(missing))}.</p>"
+            return SectionResult(key, title, "skipped", f"not run: {missing}", data, html)
         tb = traceback.format_exc(limit=6)
         return SectionResult(
             key,
