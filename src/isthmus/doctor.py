@@ -301,7 +301,7 @@ def probe_npu() -> list[Check]:
     checks: list[Check] = []
     if importlib.util.find_spec("torch_npu") is None:
         checks.append(
-            Check("npu", "torch_npu", "absent", "not installed (pip install 'isthmus[npu]' on an Ascend host)")
+            Check("npu", "torch_npu", "absent", f"not installed ({install_command('npu')} on an Ascend host)")
         )
     else:
         state = torch_state()
@@ -516,7 +516,7 @@ def _install_hint(missing: list[str]) -> str:
     """How to install missing distributions: the extras that bring them, then any core one by name."""
     extras = sorted({_EXTRA[d] for d in missing if d in _EXTRA})
     core = [d for d in missing if d not in _EXTRA]
-    hints = [f"pip install 'isthmus[{','.join(extras)}]'"] if extras else []
+    hints = [install_command(",".join(extras))] if extras else []
     return "; ".join(hints + ([f"pip install {' '.join(core)}"] if core else []))
 
 
