@@ -1,15 +1,18 @@
 # Two commands do everything on a fresh machine with Python 3.10+:
 #   make demo   set up .venv, then assess the example project and plan the example fleet
 #   make test   set up .venv, then lint, type-check and run the tests
-# Set-up is skipped when .venv already matches pyproject.toml (stamp keyed on its hash).
+# Set-up is skipped when .venv already matches pyproject.toml, this Makefile and EXTRAS (stamp keyed on their hash).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH_VERSION ?= 2.13.0
-HASH := $(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()+pathlib.Path('Makefile').read_bytes()).hexdigest()[:16])")
+# torch: run, ops, emulate, parity (the tests need it); `make setup EXTRAS=` gives the core alone (scan, hw, plan...)
+EXTRAS ?= torch,dev,hf
+comma := ,
+WITH_TORCH := $(filter torch,$(subst $(comma), ,$(EXTRAS)))
+HASH := $(shell $(PYTHON) -c "import hashlib,pathlib;print(hashlib.sha256(pathlib.Path('pyproject.toml').read_bytes()+pathlib.Path('Makefile').read_bytes()+b'$(EXTRAS)').hexdigest()[:16])")
 STAMP := $(VENV)/.isthmus-setup-$(HASH)
-EXTRAS ?= dev,hf
 
 .PHONY: setup demo test lint typecheck pytest bench bench-deps browser clean
 
@@ -19,8 +22,8 @@ $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@# torch first, pinned, so nothing below pulls a multi-GB CUDA build from the index
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	$(if $(WITH_TORCH),$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==$(TORCH_VERSION))
+	$(BIN)/python -m pip install -q -e "$(if $(strip $(EXTRAS)),.[$(EXTRAS)],.)"
 	@rm -f $(VENV)/.isthmus-setup-*
 	@touch $@
 

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from isthmus.extras import install_command, installed
+
 Status = Literal["ok", "absent", "warn", "error"]
 
 
@@ -49,18 +51,16 @@ class DoctorReport:
         return [c for c in self.checks if c.group == group]
 
 
-# extras: (distribution name, what it enables)
-EXTRAS: tuple[tuple[str, str], ...] = (
-    ("torch", "accel, run, ops, emulate, parity"),
-    ("libcst", "scan --fix"),
-    ("highspy", "plan (fleet optimiser)"),
-    ("safetensors", "parity records"),
-    ("transformers", "ops/emulate on Hugging Face config.json models (extra: hf)"),
-    ("torch-npu", "Ascend NPU backend (extra: npu)"),
-    ("ray", "plan --sweep --ray (extra: ray)"),
-    ("nvidia-ml-py", "monitor on NVIDIA GPUs (extra: monitor)"),
-    ("prometheus-client", "monitor serve (extra: monitor)"),
-    ("matplotlib", "PNG charts (extra: plot)"),
+# (distribution name, what it enables, the extra that installs it; None: a core dependency)
+EXTRAS: tuple[tuple[str, str, str | None], ...] = (
+    ("torch", "accel, run, ops, emulate, parity", "torch"),
+    ("highspy", "plan (fleet optimiser)", None),
+    ("safetensors", "parity records", "torch"),
+    ("transformers", "ops/emulate on Hugging Face config.json models", "hf"),
+    ("torch-npu", "Ascend NPU backend", "npu"),
+    ("ray", "plan --sweep --ray", "ray"),
+    ("nvidia-ml-py", "monitor on NVIDIA GPUs", "monitor"),
+    ("prometheus-client", "monitor serve", "monitor"),
 )
 
 
@@ -183,6 +183,9 @@ def explain_torch_failure(error: str, versions: Mapping[str, str]) -> str:
 
 
 def probe_torch() -> list[Check]:
+    if not installed("torch"):  # a core install: scan, rules, hw, compliance, estimate and plan work without it
+        hint = install_command("torch")
+        return [Check("torch", "torch", "absent", f"not installed: run, ops, emulate and parity need it ({hint})")]
     state = torch_state()
     if state.error is None:
         import torch
@@ -215,7 +218,8 @@ def _needs_torch(probe: Callable[[], list[Check]], group: str) -> Callable[[], l
 
     def run() -> list[Check]:
         if torch_state().error is not None:
-            return [Check(group, group, "absent", "not probed: `import torch` fails (see torch)")]
+            why = "torch is not installed" if not installed("torch") else "`import torch` fails (see torch)"
+            return [Check(group, group, "absent", f"not probed: {why}")]
         return probe()
 
     return run
@@ -297,7 +301,7 @@ def probe_npu() -> list[Check]:
     checks: list[Check] = []
     if importlib.util.find_spec("torch_npu") is None:
         checks.append(
-            Check("npu", "torch_npu", "absent", "not installed (pip install 'isthmus[npu]' on an Ascend host)")
+            Check("npu", "torch_npu", "absent", f"not installed ({install_command('npu')} on an Ascend host)")
         )
     else:
         state = torch_state()
@@ -471,9 +475,12 @@ def probe_xpu_mps() -> list[Check]:
 
 def probe_extras() -> list[Check]:
     out = []
-    for dist, what in EXTRAS:
+    for dist, what, extra in EXTRAS:
         v = _version(dist)
-        out.append(Check("extras", dist, "ok" if v else "absent", f"{v or 'not installed'}: {what}", {"version": v}))
+        via = f" (extra: {extra})" if extra else ""
+        out.append(
+            Check("extras", dist, "ok" if v else "absent", f"{v or 'not installed'}: {what}{via}", {"version": v})
+        )
     return out
 
 
@@ -491,7 +498,7 @@ PROBES: tuple[tuple[str, Callable[[], list[Check]]], ...] = (
 
 # capability -> distributions it needs
 CAPABILITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("scan", ("libcst",)),
+    ("scan", ()),
     ("accel / run", ("torch",)),
     ("ops / emulate", ("torch",)),
     ("ops on Hugging Face configs", ("torch", "transformers")),
@@ -502,11 +509,22 @@ CAPABILITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+_EXTRA = {dist: extra for dist, _, extra in EXTRAS if extra}
+
+
+def _install_hint(missing: list[str]) -> str:
+    """How to install missing distributions: the extras that bring them, then any core one by name."""
+    extras = sorted({_EXTRA[d] for d in missing if d in _EXTRA})
+    core = [d for d in missing if d not in _EXTRA]
+    hints = [install_command(",".join(extras))] if extras else []
+    return "; ".join(hints + ([f"pip install {' '.join(core)}"] if core else []))
+
+
 def probe_capabilities() -> list[Check]:
     out = []
     for cap, needs in CAPABILITIES:
         missing = [d for d in needs if _version(d) is None]
-        detail = "ready" if not missing else f"missing {', '.join(missing)}: pip install {' '.join(missing)}"
+        detail = "ready" if not missing else f"missing {', '.join(missing)}: {_install_hint(missing)}"
         out.append(Check("capabilities", cap, "ok" if not missing else "absent", detail, {"missing": missing}))
     return out
 

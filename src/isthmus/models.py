@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from isthmus.errors import InputError, NotInstalledError
+from isthmus.extras import install_command
 
 if TYPE_CHECKING:
     import torch
@@ -201,7 +202,7 @@ def _load_hf(path: Path, spec: str, device: str) -> LoadedModel:
         raise InputError(f"{config_file}: not a JSON object", hint="a Hugging Face config.json is one object")
     _check_sizes(raw, config_file)
     if importlib.util.find_spec("transformers") is None:
-        raise NotInstalledError("transformers (needed for Hugging Face configs)", "pip install 'isthmus[hf]'")
+        raise NotInstalledError("transformers (needed for Hugging Face configs)", install_command("hf"))
     import transformers
 
     try:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from isthmus import __version__
 from isthmus.assess.model import AssessContext, AssessReport, SectionResult
-from isthmus.blocks import Code
+from isthmus.blocks import Code, para
+from isthmus.extras import missing_stack
 from isthmus.project import Project
 
 # (key, title, "module:function"), in report order: one module per section under isthmus.assess.sections.
@@ -55,6 +56,11 @@ def _run_one(key: str, title: str, spec: str, ctx: AssessContext) -> SectionResu
             return None
         result = fn(ctx)
     except Exception as e:  # one broken capability must not lose the rest of the report
+        missing = missing_stack(e)
+        if missing is not None:  # an optional stack this install left out: not run, and how to add it
+            data = {"missing": missing.what, "install": missing.install}
+            blocks = (para(f"Not run: {missing}."),)
+            return SectionResult(key, title, "skipped", f"not run: {missing}", data, blocks)
         tb = traceback.format_exc(limit=6)
         return SectionResult(
             key,

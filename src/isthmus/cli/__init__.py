@@ -9,12 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from isthmus import __version__
 from isthmus.errors import ExitCode, IsthmusError
+from isthmus.extras import missing_stack
 
 # name -> (module under isthmus.cli, one-line help shown by `isthmus --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -99,6 +100,14 @@ def _own_args(args: list[str]) -> list[str]:
     return args
 
 
+def _fail(e: IsthmusError, show_tb: bool) -> NoReturn:
+    """Print a known error on one line (after the stack with --traceback) and exit with its code."""
+    if show_tb:  # the stack, then the same exit code as without --traceback
+        traceback.print_exc()
+    click.echo(f"isthmus: error: {_one_line(str(e))}", err=True)
+    sys.exit(int(e.exit_code))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every failure into a one-line message and an exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -106,10 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code: Any = cli.main(args=args, prog_name="isthmus", standalone_mode=False)
     except IsthmusError as e:
-        if show_tb:  # the stack, then the same exit code as without --traceback
-            traceback.print_exc()
-        click.echo(f"isthmus: error: {_one_line(str(e))}", err=True)
-        sys.exit(int(e.exit_code))
+        _fail(e, show_tb)
     except click.exceptions.Abort:
         click.echo("isthmus: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
@@ -125,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except Exception as e:  # a bug: say so, briefly, unless asked for the stack
+        missing = missing_stack(e)  # ... unless it is an optional stack that is not installed
+        if missing is not None:
+            _fail(missing, show_tb)
         if show_tb:
             traceback.print_exc()
             sys.exit(int(ExitCode.INTERNAL))

@@ -50,8 +50,11 @@ def command(
     (with --fail-unverified also when an operator's registry evidence is ambiguous);
     2 for bad input (unknown target, a MODEL that cannot be found, imported or built: nothing is written).
     """
+    from isthmus.extras import require
     from isthmus.files import atomic_write_json, check_output_file
     from isthmus.models import check_spec
+
+    require("torch", "isthmus emulate")
     from isthmus.ops.emulate import resolve_target
     from isthmus.ops.emulate_program import format_report
     from isthmus.ops.emulate_run import emulate_model

@@ -68,6 +68,9 @@ def command(
     for t in chosen:  # fail fast on a typo, before any model is loaded
         get_target(t, torch_npu_version)
 
+    from isthmus.extras import require
+
+    require("torch", "isthmus ops")
     import torch
 
     from isthmus.ops.inventory import inventory

@@ -90,6 +90,9 @@ def record(
     """
     import time
 
+    from isthmus.extras import require
+
+    require("torch", "isthmus parity")
     from isthmus.parity import InputSpec, RecordOptions, record_model, save_record
 
     if inputs is not None and input_shape is not None:
@@ -157,6 +160,9 @@ def compare(
 
     Exit status 1 when any module is outside tolerance or missing, 0 when all pass.
     """
+    from isthmus.extras import require
+
+    require("torch", "isthmus parity")
     from isthmus.parity import compare as compare_records
     from isthmus.parity import is_record_dir, record_against, save_record, text_lines, to_json
 

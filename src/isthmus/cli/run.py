@@ -58,6 +58,9 @@ def command(
 ) -> int:
     """Run SCRIPT [ARGS...] (or -m MODULE [ARGS...]) with torch.cuda, .cuda(), "cuda" devices, CUDA amp,
     streams/events, nccl and cuDNN/TF32 flags redirected to the target; the program's exit code passes through."""
+    from isthmus.extras import require
+
+    require("torch", "isthmus run")
     from isthmus.accel.runner import format_text, run_program
     from isthmus.files import check_output_file
 

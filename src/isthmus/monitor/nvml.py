@@ -12,10 +12,11 @@ import importlib
 from typing import Any
 
 from isthmus.errors import NotInstalledError
+from isthmus.extras import install_command
 from isthmus.monitor.model import DeviceReading
 from isthmus.monitor.readings import ReadingBuilder, failed_device
 
-INSTALL = "pip install 'isthmus[monitor]'"
+INSTALL = install_command("monitor")
 
 
 def load_pynvml() -> Any:

@@ -2,7 +2,8 @@
 
 Each fix replaces the source range of one syntax-tree node, so every other byte (comments, formatting) is left
 alone. Overlapping fixes wait for the next round (the file is re-scanned); rounds stop when nothing changes, so
-applying fixes twice changes nothing. The result must compile and parse with libcst, or the file is left as is.
+applying fixes twice changes nothing. The result must compile (the running interpreter's own parser and
+compiler), or the file is left as is.
 Files are written atomically; `diff` shows the change without writing.
 """
 
@@ -125,19 +126,14 @@ def add_torch_import(source: bytes) -> bytes:
 
 def _check(source: bytes) -> str | None:
     """Why the fixed source is not acceptable: it must compile to bytecode (stricter than `ast.parse`, which
-    accepts a few statements the compiler rejects) and parse with libcst."""
+    accepts a few statements the compiler rejects, and than libcst, which accepts `return` outside a function,
+    duplicate arguments, `break` outside a loop...)."""
     try:
         compile(source, "<fixed>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as e:
         return f"{getattr(e, 'msg', e)} at line {getattr(e, 'lineno', '?')}"
     except RecursionError:
         return "nesting too deep to compile"
-    import libcst
-
-    try:
-        libcst.parse_module(source)
-    except libcst.ParserSyntaxError as e:
-        return str(e).splitlines()[0]
     return None
 
 

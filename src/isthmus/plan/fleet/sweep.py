@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError, NotInstalledError
+from isthmus.extras import install_command
 
 # imported once by the fork server, so each sweep worker starts warm
 _WORKER_MODULES = ("isthmus.plan.fleet.planner", "isthmus.plan.fleet.oracles", "isthmus.plan.fleet.schema")
@@ -173,7 +174,7 @@ def _on_ray(runs: list[Run], address: str, fn: Callable[[Run], RunResult]) -> li
     try:
         import ray
     except ImportError as e:
-        raise NotInstalledError("ray (for --ray)", "pip install 'isthmus[ray]'") from e
+        raise NotInstalledError("ray (for --ray)", install_command("ray")) from e
     start = "start one with `ray start --head`, or use --ray local for a local instance"
     if address not in ("local", "auto"):
         _check_reachable(address, start)
