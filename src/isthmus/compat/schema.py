@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from isthmus.plan.catalog_schema import StrictModel
+from isthmus.schema import StrictModel
 
 Kind = Literal["official", "observed", "unknown"]
 

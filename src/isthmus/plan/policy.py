@@ -18,9 +18,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
-from pydantic import ValidationError
-
 from isthmus.errors import InputError
 from isthmus.plan import tpp
 from isthmus.plan._names import normalise
@@ -37,6 +34,7 @@ from isthmus.plan.rules_schema import (
     RuleSpec,
 )
 from isthmus.plan.scenario import apply_scenario, load_scenario
+from isthmus.schema import validate_packaged
 
 Confidence = Literal["high", "medium", "low"]
 _GRADE_CONFIDENCE: dict[str, Confidence] = {"P": "high", "S": "medium", "D": "medium", "R": "low", "U": "low"}
@@ -211,10 +209,7 @@ def _check_refs(
 def load_rules() -> RuleSet:
     """The packaged rule set (validated; cached)."""
     text = resources.files("isthmus.plan").joinpath("data/rules.yaml").read_text(encoding="utf-8")
-    try:
-        spec = RulesFile.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as e:  # a packaging bug, not user input
-        raise RuntimeError(f"isthmus rule data is invalid: {e}") from e
+    spec = validate_packaged(RulesFile, text, "rule data")
     groups = _resolve_groups(spec.groups)
     _check_refs(spec.rules, groups, load_catalog(), packaged=True)
     return RuleSet(spec.rules, MappingProxyType(groups), spec.data_date, spec.notice)

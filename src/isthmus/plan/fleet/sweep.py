@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError, NotInstalledError
+from isthmus.schema import StrictModel, describe
 
 # imported once by the fork server, so each sweep worker starts warm
 _WORKER_MODULES = ("isthmus.plan.fleet.planner", "isthmus.plan.fleet.oracles", "isthmus.plan.fleet.schema")
@@ -29,9 +30,7 @@ def _current_rules() -> dict[str, list[str]]:
     return {"current": []}
 
 
-class SweepFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class SweepFile(StrictModel):
     fleet: str  # path of the fleet file, relative to the sweep file
     date: dt.date | None = None  # planning date for every run (default: the fleet's)
     policies: dict[str, list[str]] = Field(default_factory=_current_rules)  # name -> scenario files
@@ -80,9 +79,7 @@ def load_sweep(path: Path) -> Sweep:
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: {loc}: {err['msg']}", hint="see docs/fleet.md (sweeps)") from e
+        raise InputError(f"{path}: {describe(e)}", hint="see docs/fleet.md (sweeps)") from e
     base = path.parent
     fleet = base / spec.fleet
     if not fleet.is_file():
