@@ -17,7 +17,7 @@ from isthmus.schema import StrictModel
 Kind = Literal["official", "observed", "unknown"]
 
 
-class SourceSpec(StrictModel):
+class CompatSource(StrictModel):
     title: str
     url: str = Field(pattern=r"^https?://")
     date: dt.date  # date of the version of the document that was read
@@ -77,7 +77,7 @@ class PinRule(StrictModel):
 class CompatFile(StrictModel):
     data_date: dt.date
     notice: str
-    sources: dict[str, SourceSpec]
+    sources: dict[str, CompatSource]
     torch_npu_pins_torch: PinRule
     ascend: tuple[AscendRow, ...]
     ascend_drivers: tuple[AscendDriverRow, ...]

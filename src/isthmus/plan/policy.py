@@ -66,7 +66,7 @@ class RuleSet:
 
 
 @dataclass(frozen=True)
-class Question:
+class ComplianceQuestion:
     chip: str  # catalogue key
     destination: str  # ISO 3166-1 alpha-2
     actor_hq: str
@@ -235,7 +235,7 @@ def _chip_matches(sel: ChipSelector, chip: Chip, cls: tpp.Classification | None)
     return all(checks)
 
 
-def _actor_matches(sel: ActorSelector | None, q: Question, groups: Mapping[str, frozenset[str]]) -> bool:
+def _actor_matches(sel: ActorSelector | None, q: ComplianceQuestion, groups: Mapping[str, frozenset[str]]) -> bool:
     if sel is None:
         return True
     return all(
@@ -251,7 +251,7 @@ def _actor_matches(sel: ActorSelector | None, q: Question, groups: Mapping[str, 
 
 
 def _fires(
-    r: RuleSpec, chip: Chip, cls: tpp.Classification | None, q: Question, groups: Mapping[str, frozenset[str]]
+    r: RuleSpec, chip: Chip, cls: tpp.Classification | None, q: ComplianceQuestion, groups: Mapping[str, frozenset[str]]
 ) -> bool:
     return (
         r.effective_from <= q.on
@@ -286,7 +286,7 @@ def _fired(r: RuleSpec, catalog: Catalog, superseded_by: str | None) -> FiredRul
 # ------------------------------------------------------------------------------------------------ answering
 
 
-def evaluate(catalog: Catalog, rules: RuleSet, q: Question) -> Verdict:
+def evaluate(catalog: Catalog, rules: RuleSet, q: ComplianceQuestion) -> Verdict:
     """Answer `q` from `catalog` and `rules` alone (pure): every fired rule, the verdict and its confidence."""
     chip = catalog.chips[q.chip]
     vintage = tpp.vintage_on(q.on)
@@ -388,10 +388,12 @@ def question(
     us_person: bool = False,
     entity: str | None = None,
     listed_affiliate: bool = False,
-) -> Question:
-    """Validate user input into a Question (unknown chip, country or action: InputError). Every date is answered."""
+) -> ComplianceQuestion:
+    """Validate user input into a ComplianceQuestion (unknown chip, country or action: InputError).
+
+    Every date is answered."""
     key = load_catalog().chip(chip).key
-    return Question(
+    return ComplianceQuestion(
         key,
         country(destination),
         country(actor_hq, "actor headquarters"),
