@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from isthmus.errors import InputError
 from isthmus.schema import StrictModel, describe
@@ -63,9 +63,9 @@ class AssessTable(StrictModel):
 
     model: str | None = None
     train_script: str | None = None
-    train_args: tuple[str, ...] = ()
+    train_args: list[str] = Field(default_factory=list)  # TOML arrays: lists here, tuples in ProjectConfig
     fleet: str | None = None  # relative to the project root
-    targets: tuple[str, ...] = ProjectConfig.targets
+    targets: list[str] = Field(default_factory=lambda: list(ProjectConfig.targets))
 
 
 @dataclass(frozen=True)
@@ -169,12 +169,13 @@ def _read_config(root: Path) -> ProjectConfig:
     try:
         spec = AssessTable.model_validate(table)
     except ValidationError as e:
-        keys = ", ".join(AssessTable.model_fields)
-        raise InputError(f"{path}: [assess] {describe(e)}", hint=f"[assess] keys: {keys}") from e
+        what = describe(e)
+        hint = f"[assess] keys: {', '.join(AssessTable.model_fields)}" if what.endswith("unknown key") else None
+        raise InputError(f"{path}: [assess] {what}", hint=hint) from e
     return ProjectConfig(
         model=spec.model,
         train_script=spec.train_script,
-        train_args=spec.train_args,
+        train_args=tuple(spec.train_args),
         fleet=(root / spec.fleet).resolve() if spec.fleet else None,
-        targets=spec.targets,
+        targets=tuple(spec.targets),
     )

@@ -77,7 +77,7 @@ def test_isthmus_toml_is_read_into_project_config(tmp_path: Path) -> None:
     [
         ('[assess]\nmodle = "m.py:f"\n', "[assess] modle: unknown key"),
         ("[assess]\nmodel = 3\n", "[assess] model: Input should be a valid string"),
-        ("[assess]\ntargets = 7\n", "[assess] targets: Input should be a valid tuple"),
+        ("[assess]\ntargets = 7\n", "[assess] targets: Input should be a valid list"),
         ('[assess]\ntrain_args = ["a", 1]\n', "[assess] train_args[1]: Input should be a valid string"),
         ('assess = "x"\n', "[assess] must be a table"),
     ],
@@ -112,7 +112,7 @@ def test_scan_table_is_read_into_scan_config(tmp_path: Path) -> None:
         ('fail_on = "error"\n', "fail_on: unknown key"),  # the key is spelled fail-on
         ('target = "gpu"\n', "target: 'gpu' is not one of npu, cuda, any"),
         ('fail-on = "fatal"\n', "fail-on: 'fatal' is not one of error, warning, info"),
-        ('select = "IST1"\n', "select: Input should be a valid tuple"),
+        ('select = "IST1"\n', "select: Input should be a valid list"),
         ('[tool.isthmus.scan.per-file-ignores]\n"a.py" = "ALL"\n', "per-file-ignores.a.py: Input should be a valid"),
     ],
 )

@@ -37,11 +37,11 @@ class ScanTable(StrictModel):
     on the way to `ScanConfig`; globs are kept as written."""
 
     target: str | None = None  # one of TARGETS
-    select: tuple[str, ...] | None = None  # code prefixes; None: the command line's default
-    ignore: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()  # globs relative to the pyproject.toml
+    select: list[str] | None = None  # code prefixes; None: the command line's default
+    ignore: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)  # globs relative to the pyproject.toml
     fail_on: str | None = Field(None, alias="fail-on")  # one of SEVERITIES
-    per_file_ignores: dict[str, tuple[str, ...]] = Field(default_factory=dict, alias="per-file-ignores")
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
 
     @field_validator("target", "fail_on")
     @classmethod
@@ -94,19 +94,21 @@ def load_config(start: Path, explicit: Path | None = None) -> ScanConfig:
     try:
         spec = ScanTable.model_validate(table)
     except ValidationError as e:
+        what = describe(e)
         keys = ", ".join(f.alias or name for name, f in ScanTable.model_fields.items())
-        raise InputError(f"{path}: [tool.isthmus.scan] {describe(e)}", hint=f"[tool.isthmus.scan] keys: {keys}") from e
+        hint = f"[tool.isthmus.scan] keys: {keys}" if what.endswith("unknown key") else None
+        raise InputError(f"{path}: [tool.isthmus.scan] {what}", hint=hint) from e
     return ScanConfig(
         path=path,
         root=path.parent,
         target=spec.target,
         select=None if spec.select is None else _upper(spec.select),
         ignore=_upper(spec.ignore),
-        exclude=spec.exclude,
+        exclude=tuple(spec.exclude),
         fail_on=spec.fail_on,
         per_file_ignores=tuple((g, _upper(codes)) for g, codes in spec.per_file_ignores.items()),
     )
 
 
-def _upper(codes: tuple[str, ...]) -> tuple[str, ...]:
+def _upper(codes: list[str]) -> tuple[str, ...]:
     return tuple(c.upper() for c in codes)
