@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
@@ -64,6 +63,8 @@ def describe(e: ValidationError) -> str:
 def validate_packaged(model: type[M], text: str, what: str) -> M:
     """Parse and validate a YAML data file shipped inside isthmus. A failure is a packaging bug (RuntimeError,
     reported as an internal error), never the user's input."""
+    import yaml  # only the packaged data needs it, not every importer of the base
+
     try:
         return model.model_validate(yaml.safe_load(text))
     except ValidationError as e:
