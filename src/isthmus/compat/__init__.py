@@ -12,8 +12,8 @@ from isthmus.compat.matrix import load_matrix
 from isthmus.compat.pins import Pin, pins_of, stack_of
 
 __all__ = [
-    "Pin",
     "CompatProblem",
+    "Pin",
     "StackCheck",
     "check_stack",
     "load_matrix",

@@ -13,7 +13,7 @@ from importlib import resources
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from isthmus.compat.schema import CompatFile, Kind, PinRule, Row
+from isthmus.compat.schema import CompatFile, CompatRow, Kind, PinRule
 from isthmus.schema import validate_packaged
 
 # components named by a prefix-matched vendor version rather than a PEP 440 one
@@ -28,7 +28,7 @@ def load_matrix() -> CompatFile:
     return validate_packaged(CompatFile, text, "compatibility data")
 
 
-def source_text(data: CompatFile, row: Row | PinRule) -> str:
+def source_text(data: CompatFile, row: CompatRow | PinRule) -> str:
     """'title <url> (date)' of a row's source."""
     s = data.sources[row.source]
     return f"{s.title} <{s.url}> ({s.date.isoformat()})"
