@@ -26,7 +26,7 @@ from isthmus.plan.perfmodel.models import ModelSpec, get_model
 from isthmus.plan.perfmodel.precision import get_precision, kv_bytes
 
 
-def _la(m: ModelSpec, hw: Hardware, c: calibration.Case, tp: int, pp: int, dp: int, ep: int) -> Any:
+def _la(m: ModelSpec, hw: Hardware, c: calibration.CalibrationCase, tp: int, pp: int, dp: int, ep: int) -> Any:
     from llm_analysis.analysis import LLMAnalysis
     from llm_analysis.config import GPUConfig, ModelConfig, ParallelismConfig, get_dtype_config_by_name
 
@@ -70,7 +70,7 @@ def _la(m: ModelSpec, hw: Hardware, c: calibration.Case, tp: int, pp: int, dp: i
     )
 
 
-def llm_analysis_predict(c: calibration.Case) -> float:
+def llm_analysis_predict(c: calibration.CalibrationCase) -> float:
     """llm-analysis's estimate of the case's metric."""
     from llm_analysis.analysis import ActivationRecomputation, DSZeRO
 
@@ -124,7 +124,7 @@ def llm_analysis_predict(c: calibration.Case) -> float:
     return tps / (p["devices"] if c.metric == "tokens_per_s_per_device" else 1)
 
 
-def calibration_serve(c: calibration.Case) -> serve.ServeEstimate:
+def calibration_serve(c: calibration.CalibrationCase) -> serve.ServeEstimate:
     p = c.params
     prec = get_precision(p["precision"])
     setup = serve.Setup(

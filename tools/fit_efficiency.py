@@ -31,7 +31,7 @@ import yaml
 
 from isthmus.files import atomic_write_text
 from isthmus.plan.perfmodel.efficiency import FRACTIONS, Efficiency, efficiency_data, get_efficiency
-from isthmus.plan.perfmodel.ledger import Record, backtest, load_records, predict, summary
+from isthmus.plan.perfmodel.ledger import LedgerRecord, backtest, load_records, predict, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "isthmus" / "plan" / "data" / "efficiency.yaml"
@@ -52,7 +52,7 @@ KEEP = (
 class Problem:
     """One stack's fit records, bounds and prior, as log-space residuals."""
 
-    def __init__(self, stack: str, recs: Sequence[Record], bounds: dict[str, tuple[float, float]]) -> None:
+    def __init__(self, stack: str, recs: Sequence[LedgerRecord], bounds: dict[str, tuple[float, float]]) -> None:
         self.stack, self.recs = stack, list(recs)
         self.start = get_efficiency(stack)
         base = get_efficiency(self.start.base) if self.start.base else self.start

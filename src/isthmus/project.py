@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, ValidationError
+
 from isthmus.errors import InputError
+from isthmus.schema import StrictModel, describe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,6 +56,16 @@ class ProjectConfig:
     train_args: tuple[str, ...] = ()
     fleet: Path | None = None  # a fleet YAML for `isthmus plan`, resolved against the project root
     targets: tuple[str, ...] = ("cuda", "ascend-910b")
+
+
+class AssessTable(StrictModel):
+    """The `[assess]` table as written in `isthmus.toml` (validated; `ProjectConfig` is what the code reads)."""
+
+    model: str | None = None
+    train_script: str | None = None
+    train_args: list[str] = Field(default_factory=list)  # TOML arrays: lists here, tuples in ProjectConfig
+    fleet: str | None = None  # relative to the project root
+    targets: list[str] = Field(default_factory=lambda: list(ProjectConfig.targets))
 
 
 @dataclass(frozen=True)
@@ -153,28 +166,16 @@ def _read_config(root: Path) -> ProjectConfig:
     table = data.get("assess", {})
     if not isinstance(table, dict):
         raise InputError(f"{path}: [assess] must be a table")
-    known = {"model", "train_script", "train_args", "fleet", "targets"}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise InputError(f"{path}: unknown key(s) in [assess]: {', '.join(unknown)}", hint=f"use {sorted(known)}")
-
-    def _str(key: str) -> str | None:
-        value = table.get(key)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{path}: [assess].{key} must be a string")
-        return value
-
-    def _strs(key: str, default: tuple[str, ...]) -> tuple[str, ...]:
-        value = table.get(key, list(default))
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InputError(f"{path}: [assess].{key} must be a list of strings")
-        return tuple(value)
-
-    fleet = _str("fleet")
+    try:
+        spec = AssessTable.model_validate(table)
+    except ValidationError as e:
+        what = describe(e)
+        hint = f"[assess] keys: {', '.join(AssessTable.model_fields)}" if what.endswith("unknown key") else None
+        raise InputError(f"{path}: [assess] {what}", hint=hint) from e
     return ProjectConfig(
-        model=_str("model"),
-        train_script=_str("train_script"),
-        train_args=_strs("train_args", ()),
-        fleet=(root / fleet).resolve() if fleet else None,
-        targets=_strs("targets", ProjectConfig.targets),
+        model=spec.model,
+        train_script=spec.train_script,
+        train_args=tuple(spec.train_args),
+        fleet=(root / spec.fleet).resolve() if spec.fleet else None,
+        targets=tuple(spec.targets),
     )

@@ -17,20 +17,15 @@ import difflib
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
 from isthmus.errors import InputError
+from isthmus.schema import StrictModel, validate_packaged
 
 Side = Literal["cuda", "ascend"]
 ScanFamily = Literal["npu", "cuda", "any"]
 DtypeStatus = Literal["native", "downcast", "error"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DtypeRule(_Model):
+class DtypeRule(StrictModel):
     """What a target does with tensors of one dtype (dtypes a table does not list are native)."""
 
     status: DtypeStatus
@@ -38,7 +33,7 @@ class DtypeRule(_Model):
     note: str = ""
 
 
-class Numerics(_Model):
+class Numerics(StrictModel):
     """Default fp32 and mixed-precision matrix arithmetic of a device family."""
 
     autocast_dtype: str
@@ -48,7 +43,7 @@ class Numerics(_Model):
     source: str
 
 
-class Target(_Model):
+class Target(StrictModel):
     """One entry of data/targets.yaml (see its header for the fields)."""
 
     name: str = ""  # the key, filled in on load
@@ -69,7 +64,7 @@ class Target(_Model):
     source: str
 
 
-class _File(_Model):
+class _File(StrictModel):
     data_date: dt.date
     targets: dict[str, Target]
     scan_profiles: dict[Literal["npu", "cuda"], str]
@@ -79,12 +74,7 @@ class _File(_Model):
 
 def parse(text: str) -> _File:
     """Read a targets file's text, checking that every name it refers to within itself exists."""
-    import yaml
-
-    try:
-        data = _File.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as e:  # a packaging bug, not user input
-        raise RuntimeError(f"isthmus/data/targets.yaml is invalid: {e}") from e
+    data = validate_packaged(_File, text, "target data (data/targets.yaml)")
     targets = {k: t.model_copy(update={"name": k}) for k, t in data.targets.items()}
     for t in targets.values():
         if t.dtypes not in data.dtype_tables or t.numerics not in data.numerics:

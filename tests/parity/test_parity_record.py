@@ -133,3 +133,23 @@ def test_cuda_record_matches_cpu_record(deep_file: Path) -> None:
     )
     result = compare(cpu, gpu)
     assert result.passed, result.first
+
+
+def test_a_non_finite_scalar_input_is_refused_before_recording(tmp_path: Path) -> None:
+    model = tmp_path / "scaled.py"
+    model.write_text(
+        "import torch\n\n"
+        "class Scaled(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.lin = torch.nn.Linear(2, 2)\n\n"
+        "    def forward(self, x, k):\n"
+        "        return self.lin(x) * k\n\n"
+        "def make():\n"
+        "    return Scaled(), (torch.ones(2), float('inf'))\n"
+    )
+    with pytest.raises(InputError, match="input input_1 is inf: a record holds finite numbers only"):
+        record_model(f"{model}:make", InputSpec(), RecordOptions())
+    ok = tmp_path / "ok.py"
+    ok.write_text(model.read_text().replace("float('inf')", "2.5"))
+    assert record_model(f"{ok}:make", InputSpec(), RecordOptions()).manifest.inputs.items[1].value == 2.5

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pytest
 
 from isthmus.plan.catalog import load_catalog
-from isthmus.plan.policy import Question, Verdict, evaluate, load_rules
+from isthmus.plan.policy import ComplianceQuestion, Verdict, evaluate, load_rules
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -120,7 +120,9 @@ RULES = load_rules()
 
 
 def _ask(p: Probe, on: dt.date) -> Verdict:
-    q = Question(p.chip, p.destination, p.actor_hq, p.action, on, p.state_funded, False, p.entity, p.listed_affiliate)
+    q = ComplianceQuestion(
+        p.chip, p.destination, p.actor_hq, p.action, on, p.state_funded, False, p.entity, p.listed_affiliate
+    )
     return evaluate(CATALOG, RULES, q)
 
 
@@ -171,7 +173,7 @@ GP10_ACTORS = [
 def test_gp10_verdict_depends_on_the_actor(
     chip: str, dest: str, hq: str, us_person: bool, expected: str, deciding: set[str]
 ) -> None:
-    v = evaluate(CATALOG, RULES, Question(chip, dest, hq, "deploy", dt.date(2026, 3, 1), False, us_person))
+    v = evaluate(CATALOG, RULES, ComplianceQuestion(chip, dest, hq, "deploy", dt.date(2026, 3, 1), False, us_person))
     assert v.effect == expected and {r.id for r in v.deciding} == deciding
     assert v.allowed is (expected in ("allowed", "discouraged"))
     if expected == "discouraged":  # the general reading is still reported, marked as superseded

@@ -9,13 +9,13 @@ from types import SimpleNamespace
 import pytest
 
 from isthmus.errors import InputError
-from isthmus.plan.fleet.oracles import FiredRule, Hardware, Perf, RuleAnswer
+from isthmus.plan.fleet.oracles import FleetUnit, LiveRule, Perf, RuleAnswer
 
 HARDWARE = {
     # key: (chip, chips per unit, kW per unit)
-    "node-a": Hardware("node-a", "Node A", "chip-a", 8, 10.0),  # fast, can be banned in CN
-    "node-b": Hardware("node-b", "Node B", "chip-b", 8, 8.0),  # slower, allowed everywhere
-    "node-c": Hardware("node-c", "Node C", "chip-c", 8, 12.0),  # fast but high latency (misses tight TPOT)
+    "node-a": FleetUnit("node-a", "Node A", "chip-a", 8, 10.0),  # fast, can be banned in CN
+    "node-b": FleetUnit("node-b", "Node B", "chip-b", 8, 8.0),  # slower, allowed everywhere
+    "node-c": FleetUnit("node-c", "Node C", "chip-c", 8, 12.0),  # fast but high latency (misses tight TPOT)
 }
 # output tokens/s per device when serving, and training tokens/s per device
 SERVE_RATE = {"chip-a": 1000.0, "chip-b": 500.0, "chip-c": 2000.0}
@@ -25,7 +25,7 @@ MODELS = {"m-small": 8, "m-big": 16}  # devices the model needs to fit
 
 
 class StubHardware:
-    def hardware(self, name: str) -> Hardware:
+    def hardware(self, name: str) -> FleetUnit:
         if name not in HARDWARE:
             raise InputError(f"unknown system {name!r}", hint=f"known: {', '.join(HARDWARE)}")
         return HARDWARE[name]
@@ -77,10 +77,10 @@ class StubRules:
 
     def verdict(self, chip: str, country: str, actor_hq: str, state_funded: bool, on: dt.date) -> RuleAnswer:
         if chip == "chip-a" and country == "CN" and self.ban_from is not None and on >= self.ban_from:
-            return RuleAnswer("prohibited", (FiredRule("SCN-A-BAN", "chip A banned in CN", "scenario", "prohibited"),))
+            return RuleAnswer("prohibited", (LiveRule("SCN-A-BAN", "chip A banned in CN", "scenario", "prohibited"),))
         if chip == "chip-c" and country == "CN":
             return RuleAnswer(
-                "licence_required", (FiredRule("US-C-LIC", "licence for chip C", "S99", "licence_required"),)
+                "licence_required", (LiveRule("US-C-LIC", "licence for chip C", "S99", "licence_required"),)
             )
         return RuleAnswer("allowed", ())
 

@@ -15,7 +15,7 @@ import pytest
 
 from isthmus.errors import InputError
 from isthmus.plan.fleet import parse_fleet, plan_fleet
-from isthmus.plan.fleet.oracles import FiredRule, RuleAnswer
+from isthmus.plan.fleet.oracles import LiveRule, RuleAnswer
 
 HOURS = 12 * 730.5
 
@@ -42,7 +42,7 @@ def _rules_with(kit: Any, answers: dict[tuple[str, str], tuple[str, str]]) -> An
         def verdict(self, chip: str, country: str, actor_hq: str, state_funded: bool, on: Any) -> RuleAnswer:
             if (chip, country) in answers:
                 effect, rid = answers[(chip, country)]
-                return RuleAnswer(effect, (FiredRule(rid, f"rule {rid}", "S98", effect, "R"),))
+                return RuleAnswer(effect, (LiveRule(rid, f"rule {rid}", "S98", effect, "R"),))
             return super().verdict(chip, country, actor_hq, state_funded, on)
 
     return Rules

@@ -6,14 +6,14 @@ import math
 
 from isthmus.plan.fleet.explain import explain_exclusions, explain_infeasible
 from isthmus.plan.fleet.milp import solve
-from isthmus.plan.fleet.problem import Column, Offer, Problem, Workload
+from isthmus.plan.fleet.problem import Column, Problem, RegionOffer, Workload
 
 
 def _problem(cap: float | None = None, small_max: int | None = None, big_blocked: bool = False) -> Problem:
     # Workload A needs 2.5 units of "small" ($10, 1 kW) or 1.2 units of "big" ($30, 1.5 kW) to be carried in full.
     offers = (
-        Offer("small", "r", "s", 10.0, 1.0, small_max),
-        Offer("big", "r", "b", 30.0, 1.5, None, ("compliance:big",) if big_blocked else ()),
+        RegionOffer("small", "r", "s", 10.0, 1.0, small_max),
+        RegionOffer("big", "r", "b", 30.0, 1.5, None, ("compliance:big",) if big_blocked else ()),
     )
     return Problem(
         offers,
@@ -79,7 +79,7 @@ def test_exclusion_reasons() -> None:
 
 def test_two_workloads_share_units() -> None:
     # each workload needs 0.5 units of small: together they fit in 1 unit ($10), not 2
-    offers = (Offer("small", "r", "s", 10.0, 1.0),)
+    offers = (RegionOffer("small", "r", "s", 10.0, 1.0),)
     p = Problem(offers, (Workload("A", "r"), Workload("B", "r")), (Column(0, 0, 0.5), Column(1, 0, 0.5)))
     s = solve(p)
     assert s.units == (1,)
@@ -88,7 +88,7 @@ def test_two_workloads_share_units() -> None:
 
 def test_workload_without_any_way_to_run() -> None:
     p = Problem(
-        (Offer("small", "r", "s", 10.0, 1.0),),
+        (RegionOffer("small", "r", "s", 10.0, 1.0),),
         (Workload("A", "r"),),
         (Column(0, 0, 1.0, ("latency:A",)),),
         {},

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from isthmus.plan.fleet.oracles import FiredRule, Hardware, RuleAnswer
+from isthmus.plan.fleet.oracles import FleetUnit, LiveRule, RuleAnswer
 from isthmus.plan.fleet.verdicts import Posture, blocks, exclusion_words, standing
 
 NONE, LICENSED, AVOID = Posture(), Posture(licensed=True), Posture(avoid_discouraged=True)
@@ -33,9 +33,9 @@ def test_a_discouraged_rule_under_a_licensed_verdict_still_counts() -> None:
     assert blocks(both, Posture(licensed=True, avoid_discouraged=True))
 
 
-HW = Hardware("node", "Node", "chip", 8, 10.0)
-DISC = FiredRule("CN-DISC", "discouraged from 2026-10-17", "S1", "discouraged", "R")
-LIC = FiredRule("US-LIC", "licence from 2027-02-03", "S2", "licence_required", "P")
+HW = FleetUnit("node", "Node", "chip", 8, 10.0)
+DISC = LiveRule("CN-DISC", "discouraged from 2026-10-17", "S1", "discouraged", "R")
+LIC = LiveRule("US-LIC", "licence from 2027-02-03", "S2", "licence_required", "P")
 
 
 class Dated:

@@ -7,13 +7,13 @@
 
 from __future__ import annotations
 
-from isthmus.compat.check import Problem, StackCheck, check_stack, nearest_ascend, nearest_cuda
+from isthmus.compat.check import CompatProblem, StackCheck, check_stack, nearest_ascend, nearest_cuda
 from isthmus.compat.matrix import load_matrix
 from isthmus.compat.pins import Pin, pins_of, stack_of
 
 __all__ = [
+    "CompatProblem",
     "Pin",
-    "Problem",
     "StackCheck",
     "check_stack",
     "load_matrix",

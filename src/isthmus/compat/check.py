@@ -32,7 +32,7 @@ _RANK = {"official": 0, "observed": 1, "unknown": 2}
 
 
 @dataclass(frozen=True)
-class Problem:
+class CompatProblem:
     """One incompatibility (or an unknown) in a stack: what is wrong, how to fix it, and who says so."""
 
     severity: Severity
@@ -49,7 +49,7 @@ class Problem:
 @dataclass(frozen=True)
 class StackCheck:
     stack: Mapping[str, str]
-    problems: tuple[Problem, ...]
+    problems: tuple[CompatProblem, ...]
     nearest: Mapping[str, str] = field(default_factory=dict)  # nearest compatible set, when the stack is not
     data_date: str = ""
 
@@ -92,7 +92,7 @@ def check_stack(stack: Mapping[str, str], data: CompatFile | None = None) -> Sta
 # ------------------------------------------------------------------------------------------------ Ascend
 
 
-def _torch_npu_pins_torch(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
+def _torch_npu_pins_torch(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
     if "torch_npu" not in s or "torch" not in s:
         return []
     want, have = release(s["torch_npu"]), release(s["torch"])
@@ -102,7 +102,7 @@ def _torch_npu_pins_torch(s: Mapping[str, str], data: CompatFile) -> list[Proble
     others = sorted({r.torch_npu for r in data.ascend if r.torch == have}, key=_vkey)
     alt = f", or a torch_npu built for torch {have} ({', '.join(others)})" if others else ""
     return [
-        Problem(
+        CompatProblem(
             "error",
             ("torch", "torch_npu"),
             f"torch_npu {s['torch_npu']} is built for torch {want}, not torch {s['torch']}",
@@ -117,14 +117,14 @@ def _rows_for(s: Mapping[str, str], data: CompatFile) -> list[AscendRow]:
     return [r for r in data.ascend if same_version(r.torch_npu, s["torch_npu"])]
 
 
-def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
+def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
     if "torch_npu" not in s:
         return []
     rows = _rows_for(s, data)
     if not rows:
         known = sorted({r.torch_npu for r in data.ascend}, key=_vkey)
         return [
-            Problem(
+            CompatProblem(
                 "info",
                 ("torch_npu",),
                 f"torch_npu {s['torch_npu']} is not in the compatibility data (its CANN pairing is unknown here)",
@@ -133,7 +133,7 @@ def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
                 source_text(data, data.torch_npu_pins_torch),
             )
         ]
-    out: list[Problem] = []
+    out: list[CompatProblem] = []
     best = min(rows, key=lambda r: _RANK[r.kind])
     if "cann" in s and not any(prefix_match(s["cann"], r.cann) for r in rows):
         canns = sorted({r.cann for r in rows}, key=cann_key)
@@ -143,7 +143,7 @@ def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
         )
         alt = f", or torch_npu {' / '.join(same_cann)} (paired with CANN {s['cann']})" if same_cann else ""
         out.append(
-            Problem(
+            CompatProblem(
                 _severity(best.kind),
                 ("cann", "torch_npu"),
                 f"torch_npu {s['torch_npu']} is paired with CANN {', '.join(canns)}, not CANN {s['cann']}",
@@ -156,7 +156,7 @@ def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
     if py is not None and not any(py in r.python for r in rows):
         pys = sorted({p for r in rows for p in r.python}, key=_vkey)
         out.append(
-            Problem(
+            CompatProblem(
                 _severity(best.kind),
                 ("python", "torch_npu"),
                 f"torch_npu {s['torch_npu']} is published for Python {', '.join(pys)}, not Python {py}",
@@ -168,7 +168,7 @@ def _ascend_rows(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
     return out
 
 
-def _ascend_driver(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
+def _ascend_driver(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
     if "cann" not in s or "ascend_driver" not in s:
         return []
     rows = [r for r in data.ascend_drivers if prefix_match(s["cann"], r.cann)]
@@ -176,7 +176,7 @@ def _ascend_driver(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
         return []
     row = rows[0]
     return [
-        Problem(
+        CompatProblem(
             _severity(row.kind),
             ("ascend_driver", "cann"),
             f"CANN {s['cann']} is released with Ascend HDK {' / '.join(row.driver)}.x, not driver {s['ascend_driver']}",
@@ -238,15 +238,15 @@ def _torch_row(s: Mapping[str, str], data: CompatFile) -> CudaTorchRow | None:
     return next((r for r in data.cuda_torch if r.torch == m), None)
 
 
-def _cuda_torch(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
+def _cuda_torch(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
     row = _torch_row(s, data)
     if row is None:
         return []
-    out: list[Problem] = []
+    out: list[CompatProblem] = []
     cuda = minor(s["cuda"]) if "cuda" in s else None
     if cuda is not None and cuda not in row.cuda:
         out.append(
-            Problem(
+            CompatProblem(
                 _severity(row.kind),
                 ("cuda", "torch"),
                 f"torch {row.torch} wheels are built for CUDA {', '.join(row.cuda)}, not CUDA {cuda}",
@@ -259,7 +259,7 @@ def _cuda_torch(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
     lo, hi = row.python
     if py is not None and not (_vkey(lo) <= _vkey(py) <= _vkey(hi)):
         out.append(
-            Problem(
+            CompatProblem(
                 _severity(row.kind),
                 ("python", "torch"),
                 f"torch {row.torch} supports Python {lo} to {hi}, not Python {py}",
@@ -277,7 +277,7 @@ def _min_driver(cuda: str, data: CompatFile) -> tuple[str, Kind, str] | None:
     return None if row is None else (row.min_driver, row.kind, source_text(data, row))
 
 
-def _cuda_driver(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
+def _cuda_driver(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
     if "cuda" not in s or "nvidia_driver" not in s:
         return []
     need = _min_driver(s["cuda"], data)
@@ -289,7 +289,7 @@ def _cuda_driver(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
     ok = [c for c in (row.cuda if row else ()) if (n := _min_driver(c, data)) and have >= version(n[0])]  # type: ignore[operator]
     alt = f", or torch {row.torch} built for CUDA {ok[-1]}" if row and ok else ""
     return [
-        Problem(
+        CompatProblem(
             _severity(kind),
             ("nvidia_driver", "cuda"),
             f"CUDA {s['cuda']} needs NVIDIA driver >= {floor}; this driver is {s['nvidia_driver']}",
@@ -323,14 +323,14 @@ def nearest_cuda(s: Mapping[str, str], data: CompatFile | None = None) -> dict[s
 # ------------------------------------------------------------------------------------------------ add-ons
 
 
-def _requirements(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
-    out: list[Problem] = []
+def _requirements(s: Mapping[str, str], data: CompatFile) -> list[CompatProblem]:
+    out: list[CompatProblem] = []
     for req in data.requirements:
         if req.package not in s or not satisfies(req.package, s[req.package], req.versions):
             continue
         if req.kind == "unknown" and not req.requires:
             out.append(
-                Problem(
+                CompatProblem(
                     "info",
                     (req.package,),
                     f"{req.package} {s[req.package]}: compatibility not established by the data",
@@ -343,7 +343,7 @@ def _requirements(s: Mapping[str, str], data: CompatFile) -> list[Problem]:
             if comp not in s or satisfies(comp, s[comp], spec) is not False:
                 continue
             out.append(
-                Problem(
+                CompatProblem(
                     _severity(req.kind),
                     (comp, req.package),
                     f"{req.package} {s[req.package]} needs {comp} {spec}, not {s[comp]}",

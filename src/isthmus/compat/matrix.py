@@ -10,12 +10,11 @@ import functools
 import re
 from importlib import resources
 
-import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
-from pydantic import ValidationError
 
-from isthmus.compat.schema import CompatFile, Kind, PinRule, Row
+from isthmus.compat.schema import CompatFile, CompatRow, Kind, PinRule
+from isthmus.schema import validate_packaged
 
 # components named by a prefix-matched vendor version rather than a PEP 440 one
 PREFIX_COMPONENTS = frozenset({"cann", "ascend_driver"})
@@ -26,13 +25,10 @@ SEVERITY: dict[Kind, str] = {"official": "error", "observed": "warning", "unknow
 def load_matrix() -> CompatFile:
     """The packaged compatibility data (validated; cached)."""
     text = resources.files("isthmus.compat").joinpath("data/compat.yaml").read_text(encoding="utf-8")
-    try:
-        return CompatFile.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as e:  # a packaging bug, not user input
-        raise RuntimeError(f"isthmus compatibility data is invalid: {e}") from e
+    return validate_packaged(CompatFile, text, "compatibility data")
 
 
-def source_text(data: CompatFile, row: Row | PinRule) -> str:
+def source_text(data: CompatFile, row: CompatRow | PinRule) -> str:
     """'title <url> (date)' of a row's source."""
     s = data.sources[row.source]
     return f"{s.title} <{s.url}> ({s.date.isoformat()})"

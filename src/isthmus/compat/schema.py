@@ -12,12 +12,12 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from isthmus.plan.catalog_schema import StrictModel
+from isthmus.schema import StrictModel
 
 Kind = Literal["official", "observed", "unknown"]
 
 
-class SourceSpec(StrictModel):
+class CompatSource(StrictModel):
     title: str
     url: str = Field(pattern=r"^https?://")
     date: dt.date  # date of the version of the document that was read
@@ -25,13 +25,15 @@ class SourceSpec(StrictModel):
     note: str = ""
 
 
-class Row(StrictModel):
+class CompatRow(StrictModel):
+    """What every row of the matrix carries: the source that says it, and how sure that source is."""
+
     source: str
     kind: Kind
     note: str = ""
 
 
-class AscendRow(Row):
+class AscendRow(CompatRow):
     """One torch_npu release paired with one CANN release (torch_npu's "Ascend auxiliary software" table)."""
 
     cann: str
@@ -40,14 +42,14 @@ class AscendRow(Row):
     python: tuple[str, ...] = Field(min_length=1)  # minor versions, "3.10"
 
 
-class AscendDriverRow(Row):
+class AscendDriverRow(CompatRow):
     """A CANN release and the Ascend HDK (driver / firmware) version lines it is released with (prefixes)."""
 
     cann: str
     driver: tuple[str, ...] = Field(min_length=1)
 
 
-class CudaTorchRow(Row):
+class CudaTorchRow(CompatRow):
     """A PyTorch minor release: its Python range and the CUDA runtimes its wheels are built for."""
 
     torch: str  # "2.9"
@@ -56,12 +58,12 @@ class CudaTorchRow(Row):
     cudnn: dict[str, str] = Field(default_factory=dict)  # CUDA runtime -> the cuDNN its wheels bundle
 
 
-class CudaDriverRow(Row):
+class CudaDriverRow(CompatRow):
     cuda: str  # major release, "12"
     min_driver: str
 
 
-class Requirement(Row):
+class Requirement(CompatRow):
     """For `package` versions matching `versions`, each `requires` component must match its specifier."""
 
     package: str
@@ -77,7 +79,7 @@ class PinRule(StrictModel):
 class CompatFile(StrictModel):
     data_date: dt.date
     notice: str
-    sources: dict[str, SourceSpec]
+    sources: dict[str, CompatSource]
     torch_npu_pins_torch: PinRule
     ascend: tuple[AscendRow, ...]
     ascend_drivers: tuple[AscendDriverRow, ...]
@@ -87,7 +89,7 @@ class CompatFile(StrictModel):
 
     @model_validator(mode="after")
     def _sources_exist(self) -> CompatFile:
-        rows: list[Row | PinRule] = [
+        rows: list[CompatRow | PinRule] = [
             self.torch_npu_pins_torch,
             *self.ascend,
             *self.ascend_drivers,

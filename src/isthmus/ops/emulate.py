@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from isthmus.errors import ExitCode, IsthmusError
-from isthmus.ops.emulate_report import EmulationReport, Finding, FindingKind, Phase
+from isthmus.ops.emulate_report import EmulateFinding, EmulationReport, FindingKind, Phase
 from isthmus.ops.emulate_track import ForwardLines, ModuleTracker, exception_location, user_frame
 from isthmus.ops.numerics import (
     CONV_PACKETS,
@@ -256,7 +256,7 @@ class _State:
         note: str,
         suggestion: str | None,
         seconds: float,
-    ) -> Finding | None:
+    ) -> EmulateFinding | None:
         """Count a call at its site; on a new site, walk the stack once for the source line."""
         module, phase = self.where()
         key = (kind, op.name, dtypes, module, phase)
@@ -270,7 +270,7 @@ class _State:
                 source, code = self.forward_source(module, dtypes)
         else:
             source, code = user_frame()
-        f = Finding(kind, op.name, dtypes, behaviour, module, phase, source, code, 1, seconds, note, suggestion)
+        f = EmulateFinding(kind, op.name, dtypes, behaviour, module, phase, source, code, 1, seconds, note, suggestion)
         self.report.add(key, f)
         return f
 
@@ -281,7 +281,7 @@ class _State:
         best = next((f for f in same if f.dtypes == dtypes), same[0] if same else None)
         return (best.source, f"(backward of) {best.code}") if best else ("", "")
 
-    def fail(self, f: Finding | None, what: str) -> None:
+    def fail(self, f: EmulateFinding | None, what: str) -> None:
         if f is None:
             return
         raise EmulationError(
@@ -586,6 +586,6 @@ def record_crash(report: EmulationReport, exc: BaseException) -> None:
     if not source and isinstance(exc, IsthmusError):
         last = report.findings[-1] if report.findings else None
         source, code = (last.source, last.code) if last else ("", "")
-    report.crash = Finding(
+    report.crash = EmulateFinding(
         "crash", type(exc).__name__, (), "raised", None, "outside", source, code, 1, 0.0, str(exc)[:500], None
     )

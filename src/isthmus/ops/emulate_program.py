@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from isthmus.files import atomic_write_json
 from isthmus.ops.emulate import emulation
-from isthmus.ops.emulate_report import KIND_ORDER, EmulationReport, Finding
+from isthmus.ops.emulate_report import KIND_ORDER, EmulateFinding, EmulationReport
 
 if TYPE_CHECKING:
     import torch
@@ -59,13 +59,13 @@ def program_emulation(
 _MAX_ROWS = 12  # per kind in the text report; the JSON report has every site
 
 
-def _row(f: Finding, total: float) -> str:
+def _row(f: EmulateFinding, total: float) -> str:
     share = f"{100 * f.seconds / total:5.1f}%" if total > 0 and f.seconds else "    - "
     dts = ",".join(f.dtypes) or "-"
     return f"  {f.op:<40} {dts:<10} x{f.count:<5} {share}  {f.where} [{f.phase}]  {f.source}  -> {f.behaviour}"
 
 
-def _rows(found: tuple[Finding, ...], total: float) -> list[str]:
+def _rows(found: tuple[EmulateFinding, ...], total: float) -> list[str]:
     """Most-called sites first; the rest summed up in one line."""
     ranked = sorted(found, key=lambda f: -f.count)
     lines = [_row(f, total) for f in ranked[:_MAX_ROWS]]

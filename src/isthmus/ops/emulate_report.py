@@ -20,7 +20,7 @@ Phase = Literal["forward", "backward", "outside"]
 
 
 @dataclass(frozen=True)
-class Finding:
+class EmulateFinding:
     """One problem site and what the target would do there."""
 
     kind: FindingKind
@@ -77,14 +77,14 @@ class EmulationReport:
     strict: bool = False
     numerics: bool = False
     registry_source: str = ""
-    sites: dict[SiteKey, Finding] = field(default_factory=dict)
-    crash: Finding | None = None
+    sites: dict[SiteKey, EmulateFinding] = field(default_factory=dict)
+    crash: EmulateFinding | None = None
     calls: int = 0  # operator calls checked on the device
     started: float = field(default_factory=time.perf_counter)
     total_seconds: float = 0.0
     numerics_note: str = ""
 
-    def add(self, key: SiteKey, finding: Finding) -> None:
+    def add(self, key: SiteKey, finding: EmulateFinding) -> None:
         self.sites[key] = finding
 
     def bump(self, key: SiteKey, seconds: float) -> bool:
@@ -99,14 +99,14 @@ class EmulationReport:
         self.total_seconds = time.perf_counter() - self.started
 
     @property
-    def findings(self) -> tuple[Finding, ...]:
+    def findings(self) -> tuple[EmulateFinding, ...]:
         return tuple(self.sites.values())
 
-    def entries(self) -> tuple[Finding, ...]:
+    def entries(self) -> tuple[EmulateFinding, ...]:
         """Findings, then the crash (always last)."""
         return self.findings + ((self.crash,) if self.crash else ())
 
-    def of_kind(self, kind: FindingKind) -> tuple[Finding, ...]:
+    def of_kind(self, kind: FindingKind) -> tuple[EmulateFinding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)
 
     @property

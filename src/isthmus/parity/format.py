@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from isthmus.errors import InputError
 from isthmus.files import atomic_output_dir, atomic_write_bytes, atomic_write_text
 from isthmus.parity.manifest import FORMAT, FORMAT_VERSION, Manifest
+from isthmus.schema import describe
 
 if TYPE_CHECKING:
     import torch
@@ -113,11 +114,8 @@ def _read_manifest(path: Path) -> Manifest:
     try:
         return Manifest.model_validate_json(text)  # JSON mode: arrays are tuples
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
         raise InputError(
-            f"{path}: invalid manifest at {where}: {first['msg']}",
-            hint=f"{e.error_count()} problem(s); the record is corrupted: record it again",
+            f"{path}: invalid manifest: {describe(e)}", hint="the record is corrupted: record it again"
         ) from e
 
 

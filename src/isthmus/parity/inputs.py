@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,8 @@ def _describe(args: tuple[Any, ...], names: list[str]) -> tuple[tuple[InputItem,
             items.append(InputItem(name=name, kind="tensor", key=key, shape=tuple(cpu.shape), dtype=dtype))
             h.update(f"{name}\0{dtype}\0{tuple(cpu.shape)}\0".encode())
             h.update(_tensor_bytes(cpu))
+        elif isinstance(arg, float) and not math.isfinite(arg):
+            raise InputError(f"input {name} is {arg}: a record holds finite numbers only", hint="pass a finite value")
         elif arg is None or isinstance(arg, (bool, int, float, str)):
             items.append(InputItem(name=name, kind="value", value=arg))
             h.update(f"{name}\0value\0{json.dumps(arg)}\0".encode())

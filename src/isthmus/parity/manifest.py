@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+
+from isthmus.schema import StrictModel
 
 FORMAT = "isthmus-parity"
 FORMAT_VERSION = 1
@@ -55,8 +57,9 @@ DTypeName = Annotated[str, AfterValidator(_known_dtype)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    # a record is written by isthmus itself: no coercion at all ("1" is not 1, true is not 1) on reading it back
+    model_config = ConfigDict(strict=True)
 
 
 class StatsModel(_Strict):

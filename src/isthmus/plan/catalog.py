@@ -17,12 +17,10 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
-from pydantic import ValidationError
-
 from isthmus.errors import InputError
 from isthmus.plan import catalog_schema as schema
 from isthmus.plan._names import build_index, resolve
+from isthmus.schema import validate_packaged
 
 Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"]
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
@@ -242,20 +240,16 @@ def _figures(
     return MappingProxyType(out)
 
 
-def _read(name: str) -> Any:
-    text = resources.files("isthmus.plan").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+def _read(name: str) -> str:
+    return resources.files("isthmus.plan").joinpath("data", name).read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """Load and validate the packaged catalogue (cached: the data files are part of the install)."""
-    try:
-        src_file = schema.SourcesFile.model_validate(_read("sources.yaml"))
-        chips_file = schema.ChipsFile.model_validate(_read("chips.yaml"))
-        sys_file = schema.SystemsFile.model_validate(_read("systems.yaml"))
-    except (ValidationError, yaml.YAMLError) as e:  # a packaging bug, not user input
-        raise RuntimeError(f"isthmus hardware data is invalid: {e}") from e
+    src_file = validate_packaged(schema.SourcesFile, _read("sources.yaml"), "hardware data (sources.yaml)")
+    chips_file = validate_packaged(schema.ChipsFile, _read("chips.yaml"), "hardware data (chips.yaml)")
+    sys_file = validate_packaged(schema.SystemsFile, _read("systems.yaml"), "hardware data (systems.yaml)")
     sources = {k: Source(k, v.title, v.url, v.date, v.kind, v.note) for k, v in src_file.sources.items()}
     chips = {
         k: Chip(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from isthmus.schema import StrictModel
 
 # official: vendor datasheet, page or filing; analyst: research firm estimate; press: news report;
 # roadmap: an announced figure for a part not yet shipping; derived: arithmetic on cited figures (note says how);
@@ -49,10 +51,6 @@ SYSTEM_FIELDS: dict[str, str] = {
     "price_usd": "USD per system",
     "rent_usd_per_hour": "USD per system-hour",
 }
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SourceSpec(StrictModel):

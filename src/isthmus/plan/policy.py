@@ -18,9 +18,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
-from pydantic import ValidationError
-
 from isthmus.errors import InputError
 from isthmus.plan import tpp
 from isthmus.plan._names import normalise
@@ -37,6 +34,7 @@ from isthmus.plan.rules_schema import (
     RuleSpec,
 )
 from isthmus.plan.scenario import apply_scenario, load_scenario
+from isthmus.schema import validate_packaged
 
 Confidence = Literal["high", "medium", "low"]
 _GRADE_CONFIDENCE: dict[str, Confidence] = {"P": "high", "S": "medium", "D": "medium", "R": "low", "U": "low"}
@@ -68,7 +66,7 @@ class RuleSet:
 
 
 @dataclass(frozen=True)
-class Question:
+class ComplianceQuestion:
     chip: str  # catalogue key
     destination: str  # ISO 3166-1 alpha-2
     actor_hq: str
@@ -211,10 +209,7 @@ def _check_refs(
 def load_rules() -> RuleSet:
     """The packaged rule set (validated; cached)."""
     text = resources.files("isthmus.plan").joinpath("data/rules.yaml").read_text(encoding="utf-8")
-    try:
-        spec = RulesFile.model_validate(yaml.safe_load(text))
-    except (ValidationError, yaml.YAMLError) as e:  # a packaging bug, not user input
-        raise RuntimeError(f"isthmus rule data is invalid: {e}") from e
+    spec = validate_packaged(RulesFile, text, "rule data")
     groups = _resolve_groups(spec.groups)
     _check_refs(spec.rules, groups, load_catalog(), packaged=True)
     return RuleSet(spec.rules, MappingProxyType(groups), spec.data_date, spec.notice)
@@ -240,7 +235,7 @@ def _chip_matches(sel: ChipSelector, chip: Chip, cls: tpp.Classification | None)
     return all(checks)
 
 
-def _actor_matches(sel: ActorSelector | None, q: Question, groups: Mapping[str, frozenset[str]]) -> bool:
+def _actor_matches(sel: ActorSelector | None, q: ComplianceQuestion, groups: Mapping[str, frozenset[str]]) -> bool:
     if sel is None:
         return True
     return all(
@@ -256,7 +251,7 @@ def _actor_matches(sel: ActorSelector | None, q: Question, groups: Mapping[str, 
 
 
 def _fires(
-    r: RuleSpec, chip: Chip, cls: tpp.Classification | None, q: Question, groups: Mapping[str, frozenset[str]]
+    r: RuleSpec, chip: Chip, cls: tpp.Classification | None, q: ComplianceQuestion, groups: Mapping[str, frozenset[str]]
 ) -> bool:
     return (
         r.effective_from <= q.on
@@ -291,7 +286,7 @@ def _fired(r: RuleSpec, catalog: Catalog, superseded_by: str | None) -> FiredRul
 # ------------------------------------------------------------------------------------------------ answering
 
 
-def evaluate(catalog: Catalog, rules: RuleSet, q: Question) -> Verdict:
+def evaluate(catalog: Catalog, rules: RuleSet, q: ComplianceQuestion) -> Verdict:
     """Answer `q` from `catalog` and `rules` alone (pure): every fired rule, the verdict and its confidence."""
     chip = catalog.chips[q.chip]
     vintage = tpp.vintage_on(q.on)
@@ -393,10 +388,12 @@ def question(
     us_person: bool = False,
     entity: str | None = None,
     listed_affiliate: bool = False,
-) -> Question:
-    """Validate user input into a Question (unknown chip, country or action: InputError). Every date is answered."""
+) -> ComplianceQuestion:
+    """Validate user input into a ComplianceQuestion (unknown chip, country or action: InputError).
+
+    Every date is answered."""
     key = load_catalog().chip(chip).key
-    return Question(
+    return ComplianceQuestion(
         key,
         country(destination),
         country(actor_hq, "actor headquarters"),

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from isthmus.plan.catalog_schema import StrictModel
+from isthmus.schema import StrictModel
 
 Action = Literal["export", "reexport", "transfer", "purchase", "deploy", "use"]
 ACTIONS: tuple[str, ...] = ("export", "reexport", "transfer", "purchase", "deploy", "use")

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError
 from isthmus.plan.rules_schema import RuleSpec, ScenarioFile
+from isthmus.schema import describe
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,6 @@ class Scenario:
     spec: ScenarioFile
 
 
-def _first_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    return f"{where}: {err['msg']}"
-
-
 @functools.lru_cache(maxsize=64)
 def _load(path: Path, mtime_ns: int) -> Scenario:
     raw = read_yaml(path, what="scenario YAML file")
@@ -58,7 +53,7 @@ def _load(path: Path, mtime_ns: int) -> Scenario:
         spec = ScenarioFile.model_validate(raw)
     except ValidationError as e:
         raise InputError(
-            f"{path}: invalid scenario: {_first_error(e)}", hint="see docs/compliance.md for the scenario format"
+            f"{path}: invalid scenario: {describe(e)}", hint="see docs/compliance.md for the scenario format"
         ) from e
     return Scenario(path, spec.name, spec.description, spec)
 
@@ -90,7 +85,7 @@ def apply_scenario(rules: tuple[RuleSpec, ...], scenario: Scenario) -> tuple[Rul
         try:
             by_id[change.id] = RuleSpec.model_validate({**rule.model_dump(), **change.set})
         except ValidationError as e:
-            raise InputError(f"{scenario.path}: change of {change.id}: {_first_error(e)}") from e
+            raise InputError(f"{scenario.path}: change of {change.id}: {describe(e)}") from e
     for added in scenario.spec.add:
         if added.id in by_id:
             raise InputError(f"{scenario.path}: rule {added.id} already exists", hint="use change: to modify it")

@@ -17,18 +17,39 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from isthmus.errors import InputError
+from isthmus.schema import StrictModel, describe
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-KEYS = frozenset({"target", "select", "ignore", "exclude", "fail-on", "per-file-ignores"})
 TARGETS = ("npu", "cuda", "any")
 SEVERITIES = ("error", "warning", "info")
+
+
+class ScanTable(StrictModel):
+    """`[tool.isthmus.scan]` as written (validated; `ScanConfig` is what the scanner reads). Codes are upper-cased
+    on the way to `ScanConfig`; globs are kept as written."""
+
+    target: str | None = None  # one of TARGETS
+    select: list[str] | None = None  # code prefixes; None: the command line's default
+    ignore: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)  # globs relative to the pyproject.toml
+    fail_on: str | None = Field(None, alias="fail-on")  # one of SEVERITIES
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict, alias="per-file-ignores")
+
+    @field_validator("target", "fail_on")
+    @classmethod
+    def _one_of(cls, value: str | None, info: ValidationInfo) -> str | None:
+        allowed = TARGETS if info.field_name == "target" else SEVERITIES
+        if value is not None and value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -70,38 +91,24 @@ def load_config(start: Path, explicit: Path | None = None) -> ScanConfig:
         return ScanConfig(path=path, root=path.parent)
     if not isinstance(table, dict):
         raise InputError(f"{path}: [tool.isthmus.scan] must be a table")
-    unknown = sorted(set(table) - KEYS)
-    if unknown:
-        raise InputError(
-            f"{path}: unknown key(s) in [tool.isthmus.scan]: {', '.join(unknown)}",
-            hint=f"use {', '.join(sorted(KEYS))}",
-        )
-    target = _choice(path, table, "target", TARGETS)
-    fail_on = _choice(path, table, "fail-on", SEVERITIES)
-    pfi = table.get("per-file-ignores", {})
-    if not isinstance(pfi, dict):
-        raise InputError(f"{path}: [tool.isthmus.scan].per-file-ignores must be a table of glob = [codes]")
+    try:
+        spec = ScanTable.model_validate(table)
+    except ValidationError as e:
+        what = describe(e)
+        keys = ", ".join(f.alias or name for name, f in ScanTable.model_fields.items())
+        hint = f"[tool.isthmus.scan] keys: {keys}" if what.endswith("unknown key") else None
+        raise InputError(f"{path}: [tool.isthmus.scan] {what}", hint=hint) from e
     return ScanConfig(
         path=path,
         root=path.parent,
-        target=target,
-        select=_codes(path, table, "select") if "select" in table else None,
-        ignore=_codes(path, table, "ignore"),
-        exclude=_codes(path, table, "exclude", upper=False),
-        fail_on=fail_on,
-        per_file_ignores=tuple((str(g), _codes(path, pfi, g)) for g in pfi),
+        target=spec.target,
+        select=None if spec.select is None else _upper(spec.select),
+        ignore=_upper(spec.ignore),
+        exclude=tuple(spec.exclude),
+        fail_on=spec.fail_on,
+        per_file_ignores=tuple((g, _upper(codes)) for g, codes in spec.per_file_ignores.items()),
     )
 
 
-def _choice(path: Path, table: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str | None:
-    value = table.get(key)
-    if value is not None and value not in allowed:
-        raise InputError(f"{path}: [tool.isthmus.scan].{key} = {value!r}", hint=f"use one of {', '.join(allowed)}")
-    return value
-
-
-def _codes(path: Path, table: dict[str, Any], key: str, upper: bool = True) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InputError(f"{path}: [tool.isthmus.scan].{key} must be a list of strings")
-    return tuple(v.upper() if upper else v for v in value)
+def _upper(codes: list[str]) -> tuple[str, ...]:
+    return tuple(c.upper() for c in codes)

@@ -25,7 +25,9 @@ _BLOCKING = ("presumption_of_denial", "prohibited")
 
 
 @dataclass(frozen=True)
-class Region:
+class Market:
+    """A named market to check, with the legal profile of the operator there (a fleet file's region, read leniently)."""
+
     name: str
     country: str
     actor_hq: str
@@ -33,16 +35,16 @@ class Region:
 
 
 DEFAULT_REGIONS = (
-    Region("us", "US", "US"),
-    Region("eu", "DE", "US"),
-    Region("sg", "SG", "US"),
-    Region("ae", "AE", "US"),
-    Region("in", "IN", "US"),
-    Region("cn", "CN", "US"),
+    Market("us", "US", "US"),
+    Market("eu", "DE", "US"),
+    Market("sg", "SG", "US"),
+    Market("ae", "AE", "US"),
+    Market("in", "IN", "US"),
+    Market("cn", "CN", "US"),
 )
 
 
-def regions_of(project: Project) -> tuple[tuple[Region, ...], str]:
+def regions_of(project: Project) -> tuple[tuple[Market, ...], str]:
     """The fleet file's regions (country, actor_hq, state_funded) if readable, else the defaults."""
     path = project.config.fleet
     if path is None or not path.is_file():
@@ -51,7 +53,7 @@ def regions_of(project: Project) -> tuple[tuple[Region, ...], str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         raw: dict[str, Any] = data["regions"]
         regions = tuple(
-            Region(
+            Market(
                 str(k),
                 str(v["country"]).upper(),
                 str(v.get("actor_hq", "US")).upper(),
@@ -116,7 +118,7 @@ def section(ctx: AssessContext) -> SectionResult:
 
 
 def _by_side(
-    targets: tuple[str, ...], chips: list[str], regions: tuple[Region, ...], grid: list[list[Verdict]]
+    targets: tuple[str, ...], chips: list[str], regions: tuple[Market, ...], grid: list[list[Verdict]]
 ) -> dict[str, dict[str, list[str]]]:
     """Per side: regions where every chip of that side may be deployed today, and "region (chip: effect)" where not."""
     out: dict[str, dict[str, list[str]]] = {}

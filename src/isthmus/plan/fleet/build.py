@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from isthmus.errors import InputError
-from isthmus.plan.fleet.oracles import Hardware, HardwareOracle, PerfOracle, RulesOracle
-from isthmus.plan.fleet.problem import Column, Offer, Problem, Workload
+from isthmus.plan.fleet.oracles import FleetUnit, HardwareOracle, PerfOracle, RulesOracle
+from isthmus.plan.fleet.problem import Column, Problem, RegionOffer, Workload
 from isthmus.plan.fleet.schema import Fleet, ServeWorkload, TrainWorkload
 from isthmus.plan.fleet.schema import Offer as OfferSpec
 from isthmus.plan.fleet.verdicts import Posture, Standing, exclusion_words, standing
@@ -35,7 +35,7 @@ class OfferInfo:
 
     name: str  # the offer's name in FLEET.yaml
     region: str
-    hardware: Hardware
+    hardware: FleetUnit
     rented: bool
     lead_time_days: int
     standing: Standing | None  # the rules' answer over the horizon (None when rules were not checked)
@@ -130,7 +130,7 @@ def _check_dates(fleet: Fleet, on: dt.date) -> None:
             raise InputError(f"workloads[{i}].needed_by: {w.needed_by} is before the planning date {on}")
 
 
-def _hardware(oracle: HardwareOracle, i: int, spec: OfferSpec) -> Hardware:
+def _hardware(oracle: HardwareOracle, i: int, spec: OfferSpec) -> FleetUnit:
     try:
         hw = oracle.hardware(spec.system)
     except InputError as e:
@@ -150,11 +150,11 @@ def _regions(w: ServeWorkload | TrainWorkload) -> list[str]:
 def _offers(
     fleet: Fleet,
     on: dt.date,
-    hw: dict[str, Hardware],
+    hw: dict[str, FleetUnit],
     rules: RulesOracle | None,
     open_world: bool,
     words: dict[str, str],
-) -> tuple[list[Offer], list[OfferInfo]]:
+) -> tuple[list[RegionOffer], list[OfferInfo]]:
     hours = fleet.horizon_months * HOURS_PER_MONTH
     step = fleet.policy.check_every_months
     samples = horizon_samples(on, fleet.horizon_months, step)
@@ -181,7 +181,7 @@ def _offers(
                     words[blockers[0]] = exclusion_words(h, region, r.country, st, on, field)
             if spec.max_units is not None:
                 words[f"quantity:{key}"] = f"availability of {key} (at most {spec.max_units} units)"
-            offers.append(Offer(key, region, h.key, cost, power * r.pue, spec.max_units, blockers, h.chips))
+            offers.append(RegionOffer(key, region, h.key, cost, power * r.pue, spec.max_units, blockers, h.chips))
             infos.append(OfferInfo(spec.name, region, h, spec.rent_usd_per_hour is not None, spec.lead_time_days, st))
     return offers, infos
 
@@ -226,7 +226,7 @@ def _column(
     key: str,
     members: list[ServeWorkload | TrainWorkload],
     oi: int,
-    o: Offer,
+    o: RegionOffer,
     info: OfferInfo,
     words: dict[str, str],
 ) -> Column:
@@ -249,14 +249,14 @@ def _column(
     return Column(wi, oi, need, (*blockers, *fit))
 
 
-def _lead_group(o: Offer, key: str, info: OfferInfo, by: dt.date, words: dict[str, str]) -> str:
+def _lead_group(o: RegionOffer, key: str, info: OfferInfo, by: dt.date, words: dict[str, str]) -> str:
     group = f"leadtime:{o.key}:{key}"
     words[group] = f"lead time of {o.key} ({info.lead_time_days} days) is too long for {key} (needed by {by})"
     return group
 
 
 def _serve_need(
-    perf: PerfOracle, w: ServeWorkload, demand: float, o: Offer, info: OfferInfo, key: str, words: dict[str, str]
+    perf: PerfOracle, w: ServeWorkload, demand: float, o: RegionOffer, info: OfferInfo, key: str, words: dict[str, str]
 ) -> tuple[float, tuple[str, ...]]:
     per_unit, reason = _serve_rate(perf, w, o.system, info.hardware.chips, w.tpot_ms, w.ttft_ms)
     if per_unit > 0:
@@ -300,7 +300,7 @@ def _train_need(
     w: TrainWorkload,
     tokens: float,
     window_s: float,
-    o: Offer,
+    o: RegionOffer,
     info: OfferInfo,
     key: str,
     words: dict[str, str],

@@ -16,7 +16,7 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class Hardware:
+class FleetUnit:
     """A unit that can be counted: a system (node, rack, SuperPoD) or a single chip."""
 
     key: str
@@ -36,7 +36,7 @@ class Perf:
 
 
 @dataclass(frozen=True)
-class FiredRule:
+class LiveRule:
     """A live rule behind a verdict (enforced and not superseded)."""
 
     id: str
@@ -49,11 +49,11 @@ class FiredRule:
 @dataclass(frozen=True)
 class RuleAnswer:
     effect: str  # the verdict's effect ("allowed", "prohibited", ...)
-    rules: tuple[FiredRule, ...]  # the live rules that fired (each counts: a verdict may carry several effects)
+    rules: tuple[LiveRule, ...]  # the live rules that fired (each counts: a verdict may carry several effects)
 
 
 class HardwareOracle(Protocol):
-    def hardware(self, name: str) -> Hardware: ...
+    def hardware(self, name: str) -> FleetUnit: ...
 
 
 class PerfOracle(Protocol):
@@ -81,11 +81,11 @@ class RulesOracle(Protocol):
 class CatalogHardware:
     """Systems and chips from the packaged catalogue; a chip name means a one-chip unit."""
 
-    def hardware(self, name: str) -> Hardware:
+    def hardware(self, name: str) -> FleetUnit:
         from isthmus.plan.perfmodel.hardware import catalog_unit
 
         u = catalog_unit(name)  # the performance model's own "system, else chip" lookup
-        return Hardware(u.key, u.name, u.chip.key, u.chips, u.power_kw)
+        return FleetUnit(u.key, u.name, u.chip.key, u.chips, u.power_kw)
 
 
 class PerfModel:
@@ -200,7 +200,7 @@ class PolicyRules:
         # rules recorded as not enforced, or superseded by a narrower rule, are reported by `compliance` but never
         # decide a plan
         fired = tuple(
-            FiredRule(r.id, r.title, ", ".join(r.sources) or r.source, r.effect, r.evidence)
+            LiveRule(r.id, r.title, ", ".join(r.sources) or r.source, r.effect, r.evidence)
             for r in v.rules
             if r.enforced and r.superseded_by is None
         )

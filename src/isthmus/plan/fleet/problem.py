@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class Offer:
+class RegionOffer:
     """Hardware that can be bought or rented in one region, counted in whole units (systems)."""
 
     key: str  # unique, e.g. "hgx-h100@us-east"
@@ -57,7 +57,7 @@ class Column:
 class Problem:
     """Offers x workloads, with region power caps and a sentence for every constraint group."""
 
-    offers: tuple[Offer, ...]
+    offers: tuple[RegionOffer, ...]
     workloads: tuple[Workload, ...]
     columns: tuple[Column, ...]
     power_caps_kw: Mapping[str, float] = field(default_factory=dict)  # region -> cap

@@ -11,10 +11,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError
+from isthmus.schema import StrictModel, describe
 
 Licence = Literal["granted", "none"]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO-3166 alpha-2 code, e.g. CN")]
@@ -22,12 +23,7 @@ Precision = Literal["bf16", "fp16", "fp8", "int8", "w8a8", "w4a8", "fp4"]
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
-class _Strict(BaseModel):
-    # inf and nan are never a quantity, a price or a rate: "1e400" must not become an infinite demand
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Region(_Strict):
+class Region(StrictModel):
     """A market where the company runs hardware, and the legal profile of its entity there."""
 
     country: Country  # where the hardware sits (the export destination)
@@ -40,7 +36,7 @@ class Region(_Strict):
     avoid_discouraged: bool = False  # exclude hardware the rules mark as discouraged (default: use it, with a warning)
 
 
-class _WorkloadBase(_Strict):
+class _WorkloadBase(StrictModel):
     @property
     def precisions(self) -> tuple[str, ...]:
         return (self.precision,) if isinstance(self.precision, str) else tuple(self.precision)
@@ -91,7 +87,7 @@ class TrainWorkload(_WorkloadBase):
 Workload = Annotated[ServeWorkload | TrainWorkload, Field(discriminator="kind")]
 
 
-class Offer(_Strict):
+class Offer(StrictModel):
     """Hardware on offer in some regions: rented per hour, or bought (capex) and run (opex)."""
 
     name: Name
@@ -122,7 +118,7 @@ class Offer(_Strict):
         return self.licence.get(region) == "granted"
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     """How often verdicts are re-checked over the horizon.
 
     Which verdicts are deployable is fixed (see `verdicts.py`): licences are declared per offer
@@ -143,12 +139,12 @@ class Policy(_Strict):
         return data
 
 
-class Solver(_Strict):
+class Solver(StrictModel):
     mip_rel_gap: float = Field(0.01, gt=0, lt=1)  # stop within 1 % of the optimum
     time_limit_s: float = Field(30.0, gt=0, le=3600)
 
 
-class Fleet(_Strict):
+class Fleet(StrictModel):
     """The whole FLEET.yaml."""
 
     version: Literal[1] = 1
@@ -207,28 +203,9 @@ def parse_fleet(data: Any, origin: str = "FLEET.yaml") -> Fleet:
     try:
         return Fleet.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        path = _loc(err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        where = f"{origin}: {path}: " if path else f"{origin}: "
-        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
-        raise InputError(f"{where}{msg}{more}", hint="see docs/fleet.md for the file format") from e
+        raise InputError(f"{origin}: {describe(e)}", hint="see docs/fleet.md for the file format") from e
 
 
 def load_fleet(path: Path) -> Fleet:
     """Read and validate a FLEET.yaml file."""
     return parse_fleet(read_yaml(path, what="fleet YAML file"), str(path))
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    prev: int | str | None = None
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(prev, int) and part in ("serve", "train"):
-            pass  # the discriminator tag pydantic inserts after a list index
-        else:
-            out += f".{part}" if out else str(part)
-        prev = part
-    return out

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from isthmus.datafiles import read_yaml
 from isthmus.errors import InputError, NotInstalledError
 from isthmus.extras import install_command
+from isthmus.schema import StrictModel, describe
 
 # imported once by the fork server, so each sweep worker starts warm
 _WORKER_MODULES = ("isthmus.plan.fleet.planner", "isthmus.plan.fleet.oracles", "isthmus.plan.fleet.schema")
@@ -30,9 +31,7 @@ def _current_rules() -> dict[str, list[str]]:
     return {"current": []}
 
 
-class SweepFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class SweepFile(StrictModel):
     fleet: str  # path of the fleet file, relative to the sweep file
     date: dt.date | None = None  # planning date for every run (default: the fleet's)
     policies: dict[str, list[str]] = Field(default_factory=_current_rules)  # name -> scenario files
@@ -40,7 +39,7 @@ class SweepFile(BaseModel):
 
 
 @dataclass(frozen=True)
-class Run:
+class SweepRun:
     name: str
     fleet: Path
     scenarios: tuple[Path, ...]
@@ -50,11 +49,11 @@ class Run:
 
 @dataclass(frozen=True)
 class Sweep:
-    runs: tuple[Run, ...]
+    runs: tuple[SweepRun, ...]
 
 
 @dataclass(frozen=True)
-class RunResult:
+class SweepResult:
     name: str
     feasible: bool
     cost_usd: float
@@ -81,9 +80,7 @@ def load_sweep(path: Path) -> Sweep:
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as e:
-        err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{path}: {loc}: {err['msg']}", hint="see docs/fleet.md (sweeps)") from e
+        raise InputError(f"{path}: {describe(e)}", hint="see docs/fleet.md (sweeps)") from e
     base = path.parent
     fleet = base / spec.fleet
     if not fleet.is_file():
@@ -106,11 +103,11 @@ def load_sweep(path: Path) -> Sweep:
         for combo in itertools.product(*(spec.prices[n] for n in names)):
             mult = tuple(zip(names, combo, strict=True))
             label = pname + "".join(f" {n}x{f:g}" for n, f in mult)
-            runs.append(Run(label, fleet, tuple(base / f for f in files), mult, spec.date))
+            runs.append(SweepRun(label, fleet, tuple(base / f for f in files), mult, spec.date))
     return Sweep(tuple(runs))
 
 
-def run_one(run: Run) -> RunResult:
+def run_one(run: SweepRun) -> SweepResult:
     """Plan one run (in whatever process it lands); the fleet is re-read here, so only paths travel."""
     import time
 
@@ -144,7 +141,7 @@ def run_one(run: Run) -> RunResult:
     regions = tuple((r.region, r.cost_usd) for r in plan.regions)
     systems = tuple(plan.units_by_offer().items())
     reason = "" if plan.feasible else plan.status
-    return RunResult(run.name, plan.feasible, plan.cost_usd, regions, systems, reason, time.perf_counter() - t0)
+    return SweepResult(run.name, plan.feasible, plan.cost_usd, regions, systems, reason, time.perf_counter() - t0)
 
 
 def run_sweep(
@@ -153,10 +150,10 @@ def run_sweep(
     ray_address: str | None = None,
     workers: int | None = None,
     on: dt.date | None = None,
-    fn: Callable[[Run], RunResult] = run_one,
-) -> list[RunResult]:
+    fn: Callable[[SweepRun], SweepResult] = run_one,
+) -> list[SweepResult]:
     """Run every plan of the sweep; results come back in the sweep's order."""
-    runs = [Run(r.name, r.fleet, r.scenarios, r.multipliers, on or r.on) for r in sweep.runs]
+    runs = [SweepRun(r.name, r.fleet, r.scenarios, r.multipliers, on or r.on) for r in sweep.runs]
     if ray_address is not None:
         return _on_ray(runs, ray_address, fn)
     n = workers or min(len(runs), os.cpu_count() or 1)
@@ -168,7 +165,7 @@ def run_sweep(
     return map_ordered(fn, runs, n, preload=_WORKER_MODULES)
 
 
-def _on_ray(runs: list[Run], address: str, fn: Callable[[Run], RunResult]) -> list[RunResult]:
+def _on_ray(runs: list[SweepRun], address: str, fn: Callable[[SweepRun], SweepResult]) -> list[SweepResult]:
     """Run on Ray: `local` starts a local instance, `auto` joins the cluster this host belongs to, HOST:PORT joins
     that head node. A head node that does not answer fails within seconds (Ray itself retries for minutes)."""
     try:
@@ -184,7 +181,7 @@ def _on_ray(runs: list[Run], address: str, fn: Callable[[Run], RunResult]) -> li
     except ConnectionError as e:
         raise InputError(f"--ray {address}: no Ray cluster found ({e})", hint=start) from e
     remote = ray.remote(fn)
-    results: list[RunResult] = ray.get([remote.remote(r) for r in runs])
+    results: list[SweepResult] = ray.get([remote.remote(r) for r in runs])
     return results
 
 
@@ -202,7 +199,7 @@ def _check_reachable(address: str, hint: str, timeout_s: float = 3.0) -> None:
         raise InputError(f"--ray {address}: nothing answers there ({e.strerror or e})", hint=hint) from e
 
 
-def print_sweep(results: list[RunResult], console: Any) -> None:
+def print_sweep(results: list[SweepResult], console: Any) -> None:
     from rich.table import Table
 
     from isthmus.plan.fleet.render import money

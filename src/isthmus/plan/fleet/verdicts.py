@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from isthmus.plan.fleet.oracles import FiredRule, Hardware, RulesOracle
+from isthmus.plan.fleet.oracles import FleetUnit, LiveRule, RulesOracle
 
 LICENCE_EFFECTS = frozenset({"licence_required", "case_by_case"})  # a declared licence makes these deployable
 ALWAYS_EXCLUDED = frozenset({"presumption_of_denial", "prohibited"})
@@ -40,17 +40,17 @@ class Standing:
     """The rules' answer for one offer in one region over the horizon."""
 
     effect: str  # the deciding effect: the first blocking verdict, else the most restrictive accepted one
-    fired: tuple[FiredRule, ...]  # live rules behind it, on the date it applies
+    fired: tuple[LiveRule, ...]  # live rules behind it, on the date it applies
     since: dt.date | None  # first date the effect applies (None when nothing fired)
     deployable: bool
     licensed: bool
 
     @property
-    def discouraged(self) -> tuple[FiredRule, ...]:
+    def discouraged(self) -> tuple[LiveRule, ...]:
         return tuple(f for f in self.fired if f.effect == "discouraged")
 
     @property
-    def licence_rules(self) -> tuple[FiredRule, ...]:
+    def licence_rules(self) -> tuple[LiveRule, ...]:
         return tuple(f for f in self.fired if f.effect in LICENCE_EFFECTS)
 
 
@@ -69,7 +69,7 @@ def blocks(effects: set[str], posture: Posture) -> bool:
 
 def standing(
     rules: RulesOracle,
-    hw: Hardware,
+    hw: FleetUnit,
     country: str,
     actor_hq: str,
     state_funded: bool,
@@ -79,7 +79,7 @@ def standing(
 ) -> Standing:
     """Scan the verdicts on `on` and at `samples` (ascending): the first that blocks wins, located to the day."""
 
-    def ask(d: dt.date) -> tuple[str, tuple[FiredRule, ...]]:
+    def ask(d: dt.date) -> tuple[str, tuple[LiveRule, ...]]:
         ans = rules.verdict(hw.chip, country, actor_hq, state_funded, d)
         return ans.effect, ans.rules
 
@@ -107,7 +107,7 @@ def standing(
     return worst
 
 
-def _notable(effect: str, fired: tuple[FiredRule, ...]) -> int:
+def _notable(effect: str, fired: tuple[LiveRule, ...]) -> int:
     """Rank of the verdict, counting a discouraged rule under a licensed verdict too."""
     return max([rank(effect), *(rank(f.effect) for f in fired)])
 
@@ -123,15 +123,15 @@ def _first(lo: dt.date, hi: dt.date, pred: Callable[[dt.date], bool]) -> dt.date
     return hi
 
 
-def _ids(rules: tuple[FiredRule, ...]) -> str:
-    def one(f: FiredRule) -> str:
+def _ids(rules: tuple[LiveRule, ...]) -> str:
+    def one(f: LiveRule) -> str:
         grade = f"; evidence {f.evidence}" if f.evidence else ""
         return f"{f.id} ({f.title}; {f.source}{grade})" if f.title else f.id
 
     return "; ".join(one(f) for f in rules) or "no rule named"
 
 
-def exclusion_words(hw: Hardware, region: str, country: str, s: Standing, on: dt.date, licence_field: str) -> str:
+def exclusion_words(hw: FleetUnit, region: str, country: str, s: Standing, on: dt.date, licence_field: str) -> str:
     """Why an offer is out, naming the rules; says "needs a licence" where that is the reason."""
     when = "" if s.since is None or s.since <= on else f" from {s.since}"
     where = f"{hw.name} in {country} ({region})"
@@ -172,7 +172,7 @@ class ComplianceNote:
         return {"offer": self.offer, "kind": self.kind, "text": self.text, "rules": list(self.rules)}
 
 
-def notes_for(key: str, hw: Hardware, country: str, s: Standing, on: dt.date) -> tuple[ComplianceNote, ...]:
+def notes_for(key: str, hw: FleetUnit, country: str, s: Standing, on: dt.date) -> tuple[ComplianceNote, ...]:
     """The warnings for an offer that has units in the plan."""
     out = []
     when = "" if s.since is None or s.since <= on else f" from {s.since}"

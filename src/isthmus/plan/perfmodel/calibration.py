@@ -23,7 +23,7 @@ from isthmus.plan.perfmodel.precision import get_precision, kv_bytes
 
 
 @dataclass(frozen=True)
-class Case:
+class CalibrationCase:
     id: str
     stack: str
     kind: str  # train | prefill | decode | batch | serve
@@ -36,16 +36,16 @@ class Case:
 
 
 @functools.lru_cache(maxsize=1)
-def load_cases() -> tuple[Case, ...]:
+def load_cases() -> tuple[CalibrationCase, ...]:
     text = (resources.files("isthmus.plan") / "data" / "calibration_cases.yaml").read_text(encoding="utf-8")
     out = []
     for raw in yaml.safe_load(text)["cases"]:
         head = {k: raw.pop(k) for k in ("id", "stack", "kind", "metric", "measured", "unit", "source")}
-        out.append(Case(**head, assumptions=raw.pop("assumptions", ""), params=raw))
+        out.append(CalibrationCase(**head, assumptions=raw.pop("assumptions", ""), params=raw))
     return tuple(out)
 
 
-def predict(case: Case, eff: Efficiency | None = None) -> float:
+def predict(case: CalibrationCase, eff: Efficiency | None = None) -> float:
     """The estimate of `case.metric` under `eff` (default: the stack's fitted efficiency)."""
     p = case.params
     eff = eff or get_efficiency(case.stack)
@@ -80,7 +80,7 @@ def predict(case: Case, eff: Efficiency | None = None) -> float:
 
 
 @dataclass(frozen=True)
-class Row:
+class CalibrationRow:
     id: str
     stack: str
     measured: float
@@ -93,6 +93,8 @@ class Row:
         return (self.estimate - self.measured) / self.measured
 
 
-def table(effs: Mapping[str, Efficiency] | None = None) -> list[Row]:
+def table(effs: Mapping[str, Efficiency] | None = None) -> list[CalibrationRow]:
     """Every case with its measured value and estimate (under `effs` per stack, default the fitted file)."""
-    return [Row(c.id, c.stack, c.measured, predict(c, (effs or {}).get(c.stack)), c.unit) for c in load_cases()]
+    return [
+        CalibrationRow(c.id, c.stack, c.measured, predict(c, (effs or {}).get(c.stack)), c.unit) for c in load_cases()
+    ]

@@ -27,7 +27,7 @@ def split_rule(record_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Record:
+class LedgerRecord:
     id: str
     source: str
     vendor: str
@@ -50,13 +50,13 @@ def ledger_data() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1)
-def load_records() -> tuple[Record, ...]:
+def load_records() -> tuple[LedgerRecord, ...]:
     out = []
     for raw in ledger_data()["records"]:
         q = raw.get("question")
         question = None if q is None else Question.from_mapping({**q, "stack": q.get("stack", raw["stack"])})
         out.append(
-            Record(
+            LedgerRecord(
                 raw["id"],
                 raw["source"],
                 raw["vendor"],
@@ -75,8 +75,8 @@ def load_records() -> tuple[Record, ...]:
 
 
 @dataclass(frozen=True)
-class Row:
-    record: Record
+class LedgerRow:
+    record: LedgerRecord
     estimate: float | None  # None: not expressible
     assumptions: tuple[str, ...]
     feasible: bool
@@ -87,7 +87,7 @@ class Row:
         return None if self.estimate is None else (self.estimate - self.record.measured) / self.record.measured
 
 
-def predict(rec: Record, effs: Mapping[str, Efficiency] | None = None) -> Answer:
+def predict(rec: LedgerRecord, effs: Mapping[str, Efficiency] | None = None) -> Answer:
     """The answer to `rec`'s question (optionally under other efficiencies, keyed by stack, for fitting)."""
     if rec.question is None:
         raise ValueError(f"{rec.id} is not expressible: {', '.join(rec.missing)}")
@@ -98,14 +98,16 @@ def predict(rec: Record, effs: Mapping[str, Efficiency] | None = None) -> Answer
     return answer(rec.question)
 
 
-def backtest(records: Iterable[Record] | None = None, effs: Mapping[str, Efficiency] | None = None) -> list[Row]:
+def backtest(
+    records: Iterable[LedgerRecord] | None = None, effs: Mapping[str, Efficiency] | None = None
+) -> list[LedgerRow]:
     rows = []
     for rec in records if records is not None else load_records():
         if rec.question is None:
-            rows.append(Row(rec, None, (), False))
+            rows.append(LedgerRow(rec, None, (), False))
             continue
         a = predict(rec, effs)
-        rows.append(Row(rec, a.metrics[rec.metric], a.assumptions, a.feasible))
+        rows.append(LedgerRow(rec, a.metrics[rec.metric], a.assumptions, a.feasible))
     return rows
 
 
@@ -113,11 +115,11 @@ def _median(xs: Sequence[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
-def summary(rows: Sequence[Row]) -> dict[str, Any]:
+def summary(rows: Sequence[LedgerRow]) -> dict[str, Any]:
     """Median |error| and median signed error per split, vendor and phase; the share of expressible records."""
     done = [r for r in rows if r.error is not None]
 
-    def stats(sel: list[Row]) -> dict[str, Any]:
+    def stats(sel: list[LedgerRow]) -> dict[str, Any]:
         errs = [r.error for r in sel if r.error is not None]
         return {"n": len(errs), "median_abs": _median([abs(e) for e in errs]), "median": _median(errs)}
 
