@@ -153,3 +153,17 @@ def test_a_non_finite_scalar_input_is_refused_before_recording(tmp_path: Path) -
     ok = tmp_path / "ok.py"
     ok.write_text(model.read_text().replace("float('inf')", "2.5"))
     assert record_model(f"{ok}:make", InputSpec(), RecordOptions()).manifest.inputs.items[1].value == 2.5
+
+
+def test_a_model_without_parameters_records_in_the_default_dtype(tmp_path: Path) -> None:
+    """A parameter-free model (an activation block) has no weights dtype: the default dtype stands for it."""
+    (tmp_path / "act.py").write_text(
+        "import torch\n\nclass Act(torch.nn.Module):\n    def forward(self, x):\n        return torch.relu(x) * 2\n\n"
+        "def build():\n    return Act()\n",
+        encoding="utf-8",
+    )
+    rec = record_model(f"{tmp_path / 'act.py'}:build", InputSpec(shape=(2, 4)), RecordOptions(seed=1))
+    save_record(rec, tmp_path / "r")
+    m = load_record(tmp_path / "r").manifest
+    assert m.model.weights_dtype == "float32" and m.model.parameters == 0
+    assert [e.module for e in m.entries if e.stage == "forward"] == ["(model)"]

@@ -55,6 +55,8 @@ def _tensor_bytes(t: torch.Tensor) -> bytes:
 
 def weights_sha256(module: nn.Module) -> tuple[str, int, str]:
     """(sha256, parameter count, dominant dtype) of the state dict: names sorted, each with dtype and shape."""
+    import torch
+
     h = hashlib.sha256()
     state = module.state_dict()
     for name in sorted(state):
@@ -67,7 +69,9 @@ def weights_sha256(module: nn.Module) -> tuple[str, int, str]:
     for p in params:
         key = str(p.dtype).removeprefix("torch.")
         dtypes[key] = dtypes.get(key, 0) + p.numel()
-    dominant = max(dtypes, key=lambda d: dtypes[d]) if dtypes else "none"
+    # a model without parameters computes in its inputs' dtype: the default dtype stands for it
+    default = str(torch.get_default_dtype()).removeprefix("torch.")
+    dominant = max(dtypes, key=lambda d: dtypes[d]) if dtypes else default
     return h.hexdigest(), count, dominant
 
 
