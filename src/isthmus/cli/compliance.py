@@ -16,8 +16,23 @@ import click
 from isthmus.cli._common import echo_json, format_option, stdout_console
 from isthmus.errors import ExitCode, InputError
 
-DEFAULT_REGIONS = ("US", "DE", "JP", "SG", "IN", "AE", "SA", "VN", "MY", "CN", "RU")
-DEFAULT_CHIPS = ("a100", "h100-sxm", "h800", "h20", "h200", "b200", "rtx-pro-6000d", "ascend-910b2", "ascend-910c")
+
+class _AxisOption(click.Option):
+    """--chips / --regions: the help names the default matrix axis, read from the data file only when shown."""
+
+    def __init__(self, *args: Any, axis: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.axis, self.what = axis, kwargs.get("help", "")
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from isthmus.plan.compliance_views import default_axes
+
+        self.help = f"{self.what} (default: {','.join(default_axes()[self.axis])})."
+        return super().get_help_record(ctx)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return value.split(",") if value else None
 
 
 def _date(value: str | None) -> dt.date:
@@ -162,8 +177,8 @@ def _print_verdict(v: Any) -> None:
 
 @command.command("matrix", epilog="Example: isthmus compliance matrix --date 2026-03-01 --actor hq=US")
 @click.option("--date", "date_", help="Date, YYYY-MM-DD (default: today).")
-@click.option("--chips", help=f"Comma-separated chips (default: {','.join(DEFAULT_CHIPS)}).")
-@click.option("--regions", help=f"Comma-separated ISO country codes (default: {','.join(DEFAULT_REGIONS)}).")
+@click.option("--chips", cls=_AxisOption, axis=0, help="Comma-separated chips")
+@click.option("--regions", cls=_AxisOption, axis=1, help="Comma-separated ISO country codes")
 @actor_option
 @click.option("--action", default="deploy", show_default=True)
 @scenario_option
@@ -180,16 +195,13 @@ def matrix_cmd(
     """Chips x regions: the effect for each pair on one date."""
     from rich.table import Table
 
-    from isthmus.plan.policy import matrix
+    from isthmus.plan.compliance_views import MATRIX_LEGEND, verdict_matrix
 
     a = _actor(actor)
-    chip_list = [c.strip() for c in (chips.split(",") if chips else DEFAULT_CHIPS) if c.strip()]
-    region_list = [r.strip().upper() for r in (regions.split(",") if regions else DEFAULT_REGIONS) if r.strip()]
-    on = _date(date_)
-    grid = matrix(
-        chip_list,
-        region_list,
-        on=on,
+    m = verdict_matrix(
+        _split(chips),
+        _split(regions),
+        on=_date(date_),
         actor_hq=a["hq"],
         action=action,
         state_funded=a["state_funded"],
@@ -198,66 +210,22 @@ def matrix_cmd(
         entity=a["entity"],
         listed_affiliate=a["listed_affiliate"],
     )
-    first = grid[0][0]
     if fmt == "json":
-        echo_json(
-            {
-                "on": on.isoformat(),
-                "actor_hq": a["hq"],
-                "action": action,
-                "regions": region_list,
-                "rows": [
-                    {
-                        "chip": row[0].chip,
-                        "cells": [
-                            {
-                                "region": v.destination,
-                                "effect": v.effect,
-                                "confidence": v.confidence,
-                                "rules": [r.id for r in v.deciding],
-                            }
-                            for v in row
-                        ],
-                    }
-                    for row in grid
-                ],
-                "warnings": list(first.warnings),
-                "data_date": first.data_date.isoformat(),
-                "notice": first.notice,
-            }
-        )
+        echo_json(m.to_json())
         return 0
-    short = {
-        "allowed": "ok",
-        "discouraged": "disc",
-        "licence_required": "lic",
-        "case_by_case": "cbc",
-        "presumption_of_denial": "deny",
-        "prohibited": "PROH",
-    }
     colour = {"ok": "green", "disc": "yellow", "lic": "yellow", "cbc": "yellow"}
-    table = Table(
-        title=f"{action} on {on.isoformat()}, actor hq={a['hq']}" + (", state-funded" if a["state_funded"] else "")
-    )
+    table = Table(title=m.title)
     table.add_column("chip", no_wrap=True)
-    for r in region_list:
+    for r in m.regions:
         table.add_column(r, justify="center")
-    for row in grid:
-        cells = []
-        for v in row:
-            s = short[v.effect] + ("?" if v.confidence == "low" else "")
-            cells.append(f"[{colour.get(short[v.effect], 'red')}]{s}[/]")
-        table.add_row(row[0].chip, *cells)
+    for chip, *cells in m.cells():
+        table.add_row(chip, *(f"[{colour.get(c.rstrip('?'), 'red')}]{c}[/]" for c in cells))
     console = stdout_console()
     console.print(table)
-    console.print(
-        "ok allowed, disc discouraged, lic licence required, cbc case-by-case licence, deny presumption "
-        "of denial, PROH prohibited; ? = low confidence (press reports only). Reasons: isthmus compliance "
-        "check --chip C --to R --date D"
-    )
-    for w in first.warnings:
+    console.print(MATRIX_LEGEND)
+    for w in m.warnings:
         console.print(f"[yellow]warning[/]: {w}")
-    console.print(f"Rule data as of {first.data_date.isoformat()}. {first.notice}")
+    console.print(f"Rule data as of {m.data_date.isoformat()}. {m.notice}")
     return 0
 
 
@@ -287,84 +255,38 @@ def classify_cmd(
     fmt: str,
 ) -> int:
     """TPP, performance density and the ECCN 3A090 class, with the arithmetic shown."""
-    from isthmus.plan import tpp
-    from isthmus.plan.policy import date_warnings, load_rules
+    from isthmus.plan.compliance_views import TPP_NOTE, classification_report
 
     if chip and tflops:
         raise click.UsageError("give a CHIP or --tflops/--bits figures, not both")
     _check_figures(tflops, die_area, io_bw, dram_bw)
-    rules = load_rules()
-    vintages = tpp.VINTAGES
-    on = _date(date_) if date_ else None
-    warnings = date_warnings(on, rules) if on else ()
-    if on is not None:
-        v = tpp.vintage_on(on)
-        vintages = (v,) if v else ()
-        if v is None:
-            first = tpp.VINTAGES[0].effective_from.isoformat()
-            warnings = (f"no 3A090 rule was in force on {on.isoformat()} (the first starts {first}): not classified",)
-    if chip:
-        from isthmus.plan.catalog import load_catalog
-
-        c = load_catalog().chip(chip)
-        label = f"{c.name} ({c.key})"
-        results = [tpp.classify_chip(c, vintage=v) for v in vintages]
-    else:
-        if not tflops or len(tflops) != len(bits):
-            raise InputError("give a CHIP, or --tflops and --bits in pairs", hint="e.g. --tflops 312 --bits 16")
-        by_bits = {b: p for p, b in tpp.BITS.items() if p not in ("bf16", "tf32", "int8")}
-        bad = [b for b in bits if b not in by_bits]
-        if bad:
-            raise InputError(f"unsupported --bits {bad}", hint="use 4, 8, 16, 32 or 64")
-        rates: dict[str, float | None] = {by_bits[b]: t for t, b in zip(tflops, bits, strict=True)}
-        label = "custom part"
-        results = [
-            tpp.classify(
-                rates, die_area_mm2=die_area, datacenter=not consumer, io_bw_gbs=io_bw, dram_bw_gbs=dram_bw, vintage=v
-            )
-            for v in vintages
-        ]
+    report = classification_report(
+        chip,
+        _date(date_) if date_ else None,
+        tflops=tflops,
+        bits=bits,
+        die_area_mm2=die_area,
+        datacenter=not consumer,
+        io_bw_gbs=io_bw,
+        dram_bw_gbs=dram_bw,
+    )
     if fmt == "json":
-        echo_json(
-            {
-                "part": label,
-                "on": on.isoformat() if on else None,
-                "warnings": list(warnings),
-                "data_date": rules.data_date.isoformat(),
-                "classifications": [
-                    {
-                        "vintage": r.vintage.key,
-                        "title": r.vintage.title,
-                        "effective_from": r.vintage.effective_from,
-                        "eccn": r.eccn,
-                        "paragraph": r.paragraph,
-                        "tpp": r.tpp,
-                        "pd": r.pd,
-                        "h200_gate": r.h200_gate,
-                        "steps": list(r.steps),
-                    }
-                    for r in results
-                ],
-            }
-        )
+        echo_json(report.to_json())
         return 0
     from rich.markup import escape
 
     console = stdout_console()
-    console.print(f"[bold]{escape(label)}[/bold]")
-    for r in results:
+    console.print(f"[bold]{escape(report.part)}[/bold]")
+    for r in report.classifications:
         end = r.vintage.effective_to.isoformat() if r.vintage.effective_to else "now"
         console.print(
             f"\n{r.vintage.effective_from.isoformat()} .. {end}: [bold]{r.eccn}[/bold] ({escape(r.paragraph)})"
         )
         for step in r.steps[1:-1]:
             console.print(f"  {escape(step)}")
-    for w in warnings:
+    for w in report.warnings:
         console.print(f"[yellow]warning[/]: {escape(w)}")
-    console.print(
-        "\nTPP = 2 x MacTOPS x bit length = dense TOPS x bits (88 FR 73458); PD = TPP / die area. "
-        f"Rule data as of {rules.data_date.isoformat()}. Not legal advice."
-    )
+    console.print(f"\n{TPP_NOTE} Rule data as of {report.data_date.isoformat()}. Not legal advice.")
     return 0
 
 
@@ -389,23 +311,18 @@ def rules_cmd(jurisdiction: str | None, scenarios: tuple[Path, ...], fmt: str) -
     from rich.markup import escape
     from rich.table import Table
 
-    from isthmus.plan.policy import load_rules
+    from isthmus.plan.compliance_views import rule_listing
 
-    rs = load_rules()
-    if scenarios:
-        rs = rs.with_scenarios(scenarios)
-    rules = [r for r in rs.rules if jurisdiction is None or r.jurisdiction == jurisdiction.upper()]
+    listing = rule_listing(jurisdiction, scenarios)
     if fmt == "json":
-        echo_json({"data_date": rs.data_date, "notice": rs.notice, "rules": [r.model_dump(mode="json") for r in rules]})
+        echo_json(listing.to_json())
         return 0
-    table = Table(title=f"Rules (data as of {rs.data_date.isoformat()})")
-    for col in ("id", "from", "to", "effect", "ev.", "title"):
+    table = Table(title=listing.title)
+    for col in listing.columns:
         table.add_column(col, no_wrap=col != "title")
-    for r in rules:
-        to = r.effective_to.isoformat() if r.effective_to else ""
-        effect = r.effect if r.enforced else f"{r.effect} (not enforced)"
-        table.add_row(r.id, r.effective_from.isoformat(), to, effect, r.evidence, escape(r.title))
+    for row in listing.rows():
+        table.add_row(*row[:-1], escape(row[-1]))
     console = stdout_console()
     console.print(table)
-    console.print(rs.notice)
+    console.print(listing.notice)
     return 0

@@ -28,10 +28,6 @@ def command() -> None:
     """
 
 
-def _gib(x: float) -> str:
-    return f"{x:,.1f} GiB"
-
-
 def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> None:
     from rich.table import Table
 
@@ -46,56 +42,11 @@ def _print(title: str, rows: list[tuple[str, str]], ok: bool, reason: str) -> No
         con.print(f"[red]infeasible:[/red] {reason}")
 
 
-_METRICS = {
-    "tokens_per_s": ("tokens/s (all devices)", "{:,.0f}"),
-    "tokens_per_s_per_device": ("tokens/s per device", "{:,.1f}"),
-    "tflops_per_device": ("model TFLOPS per device", "{:,.0f}"),
-    "mfu": ("MFU", "{:.1%}"),
-    "step_time_s": ("step time", "{:,.3f} s"),
-    "tpot_ms": ("TPOT", "{:,.1f} ms"),
-    "ttft_ms": ("TTFT", "{:,.0f} ms"),
-    "batch": ("sequences in flight", "{:,.0f}"),
-    "forward_ms": ("prefill forward", "{:,.1f} ms"),
-}
-
-
-def _answer_rows(a: Any) -> list[tuple[str, str]]:
-    rows = [(_METRICS[k][0], _METRICS[k][1].format(v)) for k, v in a.metrics.items() if k in _METRICS]
-    rows.append(("software stack", a.stack))
-    if a.band is not None:
-        rows.append(("error band (held-out)", f"{a.band[0]:+.0%} .. {a.band[1]:+.0%}"))
-    rows += [("assumes", note) for note in a.assumptions]
-    detail = a.detail
-    if "prefill_devices" in detail:
-        rows.append(("pools", f"{detail['prefill_devices']} prefill + {detail['decode_devices']} decode devices"))
-        rows.append(("limited by", f"{detail['limited_by']} (KV transfer {detail['kv_transfer_ms']:.1f} ms/request)"))
-        detail = detail["decode"]
-    lay = detail.get("layout")
-    if lay is not None:
-        rows.append(("layout", lay["text"] if isinstance(lay, dict) else str(lay)))
-    if "limited_by" in detail:
-        rows.append(("batch limited by", str(detail["limited_by"])))
-    if "memory_gib" in detail:
-        rows.append(("memory / device", f"{_gib(detail['memory_gib'])} of {_gib(detail['capacity_gib'])} usable"))
-    if "breakdown" in detail:
-        bd = detail["breakdown"]
-        total = bd["total_s"] or 1.0
-        rows.append(("bound", str(bd["bound"])))
-        for key, name in (
-            ("compute_s", "compute-bound"),
-            ("memory_s", "memory-bound"),
-            ("comm_exposed_s", "communication (exposed)"),
-            ("bubble_s", "pipeline bubble"),
-        ):
-            rows.append((name, f"{bd[key] * 1e3:,.2f} ms ({bd[key] / total:.0%})"))
-    return rows
-
-
 def _emit(a: Any, title: str, fmt: str) -> int:
     if fmt == "json":
         echo_json(a.to_json())
     else:
-        _print(title, _answer_rows(a), a.feasible, a.reason)
+        _print(title, a.rows(), a.feasible, a.reason)
     return 0 if a.feasible else 1
 
 
@@ -243,66 +194,26 @@ def serve_cmd(
 @format_option
 def backtest_cmd(split: str, fmt: str) -> int:
     """Every published record of the ledger: prediction, error, assumptions; medians in and out of sample."""
-    from isthmus.plan.perfmodel.ledger import backtest, summary
+    from isthmus.plan.perfmodel.ledger import Row, backtest, summary, summary_lines
 
     rows = backtest()
     summ = summary(rows)
     shown = [r for r in rows if split == "all" or r.record.split == split]
     if fmt == "json":
-        echo_json(
-            {
-                "summary": summ,
-                "records": [
-                    {
-                        "id": r.record.id,
-                        "vendor": r.record.vendor,
-                        "stack": r.record.stack,
-                        "phase": r.record.phase,
-                        "split": r.record.split,
-                        "metric": r.record.metric,
-                        "measured": r.record.measured,
-                        "estimate": r.estimate,
-                        "error": r.error,
-                        "unit": r.record.unit,
-                        "source": r.record.source,
-                        "assumptions": list(r.assumptions) + ([r.record.notes] if r.record.notes else []),
-                        "missing": list(r.record.missing),
-                    }
-                    for r in shown
-                ],
-            }
-        )
+        echo_json({"summary": summ, "records": [r.to_json() for r in shown]})
         return 0
     from rich.table import Table
 
-    t = Table("record", "vendor", "stack", "phase", "split", "measured", "estimate", "error", "unit")
+    t = Table(*Row.columns)
     for r in shown:
-        est = "-" if r.estimate is None else f"{r.estimate:,.0f}"
-        err = "missing: " + "; ".join(r.record.missing) if r.error is None else f"{r.error:+.1%}"
-        t.add_row(
-            r.record.id,
-            r.record.vendor,
-            r.record.stack,
-            r.record.phase,
-            r.record.split,
-            f"{r.record.measured:,.0f}",
-            est,
-            err,
-            r.record.unit,
-        )
+        t.add_row(*r.cells())
     con = stdout_console()
     con.print(t)
     con.print("[bold]assumed[/bold] (what each record does not state; the model's own defaults are in --format json)")
     for r in shown:
         con.print(f"  {r.record.id}: {r.record.notes}", markup=False, emoji=False)
-    for sp in ("fit", "held-out"):
-        parts = [
-            f"{k.replace(':', '=')}: {v['median_abs']:.1%} (n {v['n']}, signed {v['median']:+.1%})"
-            for k, v in summ[sp].items()
-            if v["n"]
-        ]
-        con.print(f"{sp} median |error|  " + "; ".join(parts), markup=False, emoji=False)
-    con.print(f"expressible: {summ['expressible']} of {summ['records']} ({summ['expressible_share']:.0%})")
+    for line in summary_lines(summ):
+        con.print(line, markup=False, emoji=False)
     return 0
 
 
@@ -310,19 +221,17 @@ def backtest_cmd(split: str, fmt: str) -> int:
 @format_option
 def models_cmd(fmt: str) -> int:
     """List the built-in models with their parameter counts and sources."""
-    from isthmus.plan.perfmodel import get_model, list_models
+    from isthmus.plan.perfmodel.models import MODEL_COLUMNS, model_rows, model_summaries
 
-    rows = [get_model(k).summary() | {"key": k} for k in list_models()]
+    summaries = model_summaries()
     if fmt == "json":
-        echo_json(rows)
+        echo_json(summaries)
         return 0
     from rich.table import Table
 
-    table = Table("key", "kind", "attention", "total B", "active B", "source")
-    for r in rows:
-        table.add_row(
-            r["key"], r["kind"], r["attention"], f"{r['total_params_b']:,}", f"{r['active_params_b']:,}", r["source"]
-        )
+    table = Table(*MODEL_COLUMNS)
+    for row in model_rows(summaries):
+        table.add_row(*row)
     stdout_console().print(table)
     return 0
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from isthmus.errors import InputError
 
@@ -113,6 +113,19 @@ class Classification:
     terms: tuple[TppTerm, ...]
     h200_gate: bool | None  # TPP < 21,000 and DRAM bandwidth < 6,500 GB/s (91 FR 1684), None if unknown
     steps: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "vintage": self.vintage.key,
+            "title": self.vintage.title,
+            "effective_from": self.vintage.effective_from.isoformat(),
+            "eccn": self.eccn,
+            "paragraph": self.paragraph,
+            "tpp": self.tpp,
+            "pd": self.pd,
+            "h200_gate": self.h200_gate,
+            "steps": list(self.steps),
+        }
 
 
 def tpp_terms(rates: Mapping[str, float | None]) -> tuple[TppTerm, ...]:

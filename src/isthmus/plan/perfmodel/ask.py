@@ -158,6 +158,63 @@ class Answer:
             "detail": dict(self.detail),
         }
 
+    def rows(self) -> list[tuple[str, str]]:
+        """(what, value) lines for people: metrics, stack, error band, assumptions, layout, memory, where the time
+        goes (compute, memory, communication, bubble) and the dominant bound."""
+        return answer_rows(self)
+
+
+# metric key -> (label, format) of the rows shown for people
+_METRIC_ROWS = {
+    "tokens_per_s": ("tokens/s (all devices)", "{:,.0f}"),
+    "tokens_per_s_per_device": ("tokens/s per device", "{:,.1f}"),
+    "tflops_per_device": ("model TFLOPS per device", "{:,.0f}"),
+    "mfu": ("MFU", "{:.1%}"),
+    "step_time_s": ("step time", "{:,.3f} s"),
+    "tpot_ms": ("TPOT", "{:,.1f} ms"),
+    "ttft_ms": ("TTFT", "{:,.0f} ms"),
+    "batch": ("sequences in flight", "{:,.0f}"),
+    "forward_ms": ("prefill forward", "{:,.1f} ms"),
+}
+_TIME_ROWS = (
+    ("compute_s", "compute-bound"),
+    ("memory_s", "memory-bound"),
+    ("comm_exposed_s", "communication (exposed)"),
+    ("bubble_s", "pipeline bubble"),
+)
+
+
+def _gib(x: float) -> str:
+    return f"{x:,.1f} GiB"
+
+
+def answer_rows(a: Answer) -> list[tuple[str, str]]:
+    """`a` as (what, value) lines; a disaggregated answer shows its pools, then its decode pool's detail."""
+    rows = [(_METRIC_ROWS[k][0], _METRIC_ROWS[k][1].format(v)) for k, v in a.metrics.items() if k in _METRIC_ROWS]
+    rows.append(("software stack", a.stack))
+    if a.band is not None:
+        rows.append(("error band (held-out)", f"{a.band[0]:+.0%} .. {a.band[1]:+.0%}"))
+    rows += [("assumes", note) for note in a.assumptions]
+    detail = a.detail
+    if "prefill_devices" in detail:
+        rows.append(("pools", f"{detail['prefill_devices']} prefill + {detail['decode_devices']} decode devices"))
+        rows.append(("limited by", f"{detail['limited_by']} (KV transfer {detail['kv_transfer_ms']:.1f} ms/request)"))
+        detail = detail["decode"]
+    lay = detail.get("layout")
+    if lay is not None:
+        rows.append(("layout", lay["text"] if isinstance(lay, dict) else str(lay)))
+    if "limited_by" in detail:
+        rows.append(("batch limited by", str(detail["limited_by"])))
+    if "memory_gib" in detail:
+        rows.append(("memory / device", f"{_gib(detail['memory_gib'])} of {_gib(detail['capacity_gib'])} usable"))
+    if "breakdown" in detail:
+        bd = detail["breakdown"]
+        total = bd["total_s"] or 1.0
+        rows.append(("bound", str(bd["bound"])))
+        for key, name in _TIME_ROWS:
+            rows.append((name, f"{bd[key] * 1e3:,.2f} ms ({bd[key] / total:.0%})"))
+    return rows
+
 
 def phase_class(q: Question) -> str:
     """train / prefill / decode (decode-only, mixed and disaggregated serving all report output tokens)."""

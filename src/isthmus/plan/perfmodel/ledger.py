@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -86,6 +86,43 @@ class LedgerRow:
         """(estimate - measured) / measured; None when the record cannot be asked."""
         return None if self.estimate is None else (self.estimate - self.record.measured) / self.record.measured
 
+    columns: ClassVar[tuple[str, ...]] = (
+        "record",
+        "vendor",
+        "stack",
+        "phase",
+        "split",
+        "measured",
+        "estimate",
+        "error",
+        "unit",
+    )
+
+    def cells(self) -> list[str]:
+        """The table row for people (`columns`): the error, or what the record lacks when it cannot be asked."""
+        rec = self.record
+        est = "-" if self.estimate is None else f"{self.estimate:,.0f}"
+        err = "missing: " + "; ".join(rec.missing) if self.error is None else f"{self.error:+.1%}"
+        return [rec.id, rec.vendor, rec.stack, rec.phase, rec.split, f"{rec.measured:,.0f}", est, err, rec.unit]
+
+    def to_json(self) -> dict[str, Any]:
+        rec = self.record
+        return {
+            "id": rec.id,
+            "vendor": rec.vendor,
+            "stack": rec.stack,
+            "phase": rec.phase,
+            "split": rec.split,
+            "metric": rec.metric,
+            "measured": rec.measured,
+            "estimate": self.estimate,
+            "error": self.error,
+            "unit": rec.unit,
+            "source": rec.source,
+            "assumptions": list(self.assumptions) + ([rec.notes] if rec.notes else []),
+            "missing": list(rec.missing),
+        }
+
 
 def predict(rec: LedgerRecord, effs: Mapping[str, Efficiency] | None = None) -> Answer:
     """The answer to `rec`'s question (optionally under other efficiencies, keyed by stack, for fitting)."""
@@ -136,3 +173,17 @@ def summary(rows: Sequence[LedgerRow]) -> dict[str, Any]:
             for v in sorted({getattr(r.record, attr) for r in mine}):
                 out[split][f"{key}:{v}"] = stats([r for r in mine if getattr(r.record, attr) == v])
     return out
+
+
+def summary_lines(summ: Mapping[str, Any]) -> list[str]:
+    """`summary()` in words: the median |error| per split (all, by vendor, by phase), then the expressible share."""
+    lines = []
+    for sp in ("fit", "held-out"):
+        parts = [
+            f"{k.replace(':', '=')}: {v['median_abs']:.1%} (n {v['n']}, signed {v['median']:+.1%})"
+            for k, v in summ[sp].items()
+            if v["n"]
+        ]
+        lines.append(f"{sp} median |error|  " + "; ".join(parts))
+    lines.append(f"expressible: {summ['expressible']} of {summ['records']} ({summ['expressible_share']:.0%})")
+    return lines

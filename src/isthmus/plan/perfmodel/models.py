@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from importlib import resources
@@ -159,6 +160,22 @@ def _builtin() -> dict[str, ModelSpec]:
 def list_models() -> list[str]:
     """Keys of the built-in models."""
     return sorted(_builtin())
+
+
+def model_summaries() -> list[dict[str, Any]]:
+    """Each built-in model's `summary()` with its key, sorted by key."""
+    return [get_model(k).summary() | {"key": k} for k in list_models()]
+
+
+MODEL_COLUMNS = ("key", "kind", "attention", "total B", "active B", "source")
+
+
+def model_rows(summaries: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """The table rows (`MODEL_COLUMNS`) of `model_summaries()`."""
+    return [
+        [s["key"], s["kind"], s["attention"], f"{s['total_params_b']:,}", f"{s['active_params_b']:,}", s["source"]]
+        for s in summaries
+    ]
 
 
 def get_model(name_or_config_path: str) -> ModelSpec:
