@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from isthmus.errors import InputError
-from isthmus.parity import InputSpec, RecordOptions, load_record, record_model, save_record
+from isthmus.parity import (
+    InputSpec,
+    RecordOptions,
+    load_record,
+    record_model,
+    save_record,
+    written_line,
+    written_summary,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +41,18 @@ def _manifest(rec: Path) -> dict:
 
 def test_good_record_loads(good: Path) -> None:
     assert len(load_record(good).manifest.entries) == 49  # 48 layers and the Sequential itself
+
+
+def test_written_summary_counts_the_files_on_disk(good: Path) -> None:
+    rec = load_record(good)
+    info = written_summary(rec, good, 1.23456)
+    assert json.loads(json.dumps(info)) == info
+    assert info["entries"] == 49 and info["seconds"] == 1.235 and info["record"] == str(good)
+    assert info["bytes"] == sum(p.stat().st_size for p in good.iterdir()) > 0
+    assert info["weights_sha256"] == rec.manifest.model.weights_sha256
+    line = written_line(rec, info)
+    assert line.startswith(f"recorded 49 tensors of {rec.manifest.model.name} on cpu (")
+    assert line.endswith(f"-> {good} ({info['bytes'] / 1e6:.2f} MB, 1.235 s)")
 
 
 def _lying_header(rec: Path) -> None:

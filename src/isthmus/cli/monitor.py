@@ -86,25 +86,22 @@ def schema(fmt: str) -> int:
     from rich.table import Table
 
     from isthmus.monitor import load_schema
+    from isthmus.monitor.render import MIGRATION_COLUMNS, SCHEMA_COLUMNS, migration_rows, schema_rows, schema_title
 
     s = load_schema()
     if fmt == "json":
         echo_json(s.to_json())
         return 0
-    tbl = Table(title=f"isthmus accelerator metrics (schema v{s.version}, {s.date})")
-    for col in ("metric", "unit", "NVIDIA", "Ascend"):
+    tbl = Table(title=schema_title(s))
+    for col in SCHEMA_COLUMNS:
         tbl.add_column(col)
-    for m in s.metrics:
-        cells = [
-            f.field if f.status == "collected" else f"{f.status}: {f.note}"
-            for f in (m.vendors["nvidia"], m.vendors["huawei"])
-        ]
-        tbl.add_row(m.name, m.unit, *cells)
+    for row in schema_rows(s):
+        tbl.add_row(*row)
     mig = Table(title="Migration (their value = ours x factor)")
-    for col in ("exporter", "theirs", "ours", "factor"):
+    for col in MIGRATION_COLUMNS:
         mig.add_column(col)
-    for x in s.migrations:
-        mig.add_row(x.exporter, x.theirs, x.ours, "see note" if x.factor is None else f"{x.factor:g}")
+    for row in migration_rows(s):
+        mig.add_row(*row)
     console = stdout_console()
     console.print(tbl)
     console.print(mig)

@@ -93,7 +93,7 @@ def record(
     from isthmus.extras import require
 
     require("torch", "isthmus parity")
-    from isthmus.parity import InputSpec, RecordOptions, record_model, save_record
+    from isthmus.parity import InputSpec, RecordOptions, record_model, save_record, written_line, written_summary
 
     if inputs is not None and input_shape is not None:
         raise InputError("--inputs and --input-shape both given", hint="use one source of inputs")
@@ -111,25 +111,11 @@ def record(
     with stderr_console().status(f"recording {model} on {device}"):
         rec = record_model(model, InputSpec(file=inputs, shape=input_shape), opts)
         save_record(rec, out)
-    size = sum(p.stat().st_size for p in out.iterdir())
-    m = rec.manifest
-    info = {
-        "record": str(out),
-        "entries": len(m.entries),
-        "bytes": size,
-        "seconds": round(time.perf_counter() - t0, 3),
-        "weights_sha256": m.model.weights_sha256,
-        "inputs_sha256": m.inputs.sha256,
-        "device": m.run.device,
-        "compute_dtype": m.run.compute_dtype,
-    }
+    info = written_summary(rec, out, time.perf_counter() - t0)
     if fmt == "json":
         echo_json(info)
     else:
-        click.echo(
-            f"recorded {len(m.entries)} tensors of {m.model.name} on {m.run.device} ({m.run.compute_dtype}) "
-            f"-> {out} ({size / 1e6:.2f} MB, {info['seconds']} s)"
-        )
+        click.echo(written_line(rec, info))
     return int(ExitCode.OK)
 
 

@@ -74,16 +74,13 @@ def command(
 ) -> int:
     """Find CUDA-only code (and fix it with --fix): Python, requirements, launch scripts, CUDA sources."""
     from isthmus.errors import InputError
-    from isthmus.scan import ScanOptions, get_rule, load_config, to_json, to_sarif
+    from isthmus.scan import ScanOptions, check_codes, get_rule, load_config, to_json, to_sarif
 
     if explain:
         rule = get_rule(explain)
         if rule is None:
             raise InputError(f"unknown rule code {explain!r}", hint="list them with: isthmus rules")
-        click.echo(
-            f"{rule.code} {rule.name} [{rule.category}, {rule.severity}, "
-            f"{'fixable' if rule.fixable() else 'no fix'}]\n\n{rule.explain()}"
-        )
+        click.echo(f"{rule.heading()}\n\n{rule.explain()}")
         return 0
     paths = paths or (Path("."),)
     for p in paths:
@@ -100,7 +97,7 @@ def command(
         root=str(cfg.root or (paths[0] if paths[0].is_dir() else paths[0].parent)),
         jobs=jobs or 0,  # 0: one per CPU
     )
-    _check_codes(options.select + options.ignore)
+    check_codes(options.select + options.ignore)
     result = _run(paths, options)
     err = stderr_console()
     if fix or diff:
@@ -161,16 +158,6 @@ def _fix_all(result: Any, options: Any, unsafe: bool, write: bool, diff: bool, e
     return len(written)
 
 
-def _check_codes(codes: tuple[str, ...]) -> None:
-    from isthmus.errors import InputError
-    from isthmus.scan import all_rules
-
-    known = [r.code for r in all_rules()]
-    for c in codes:
-        if c != "ALL" and not any(k.startswith(c) for k in known):
-            raise InputError(f"unknown rule code {c!r}", hint="use codes from `isthmus rules` (IST101...) or ALL")
-
-
 def _run(paths: tuple[Path, ...], options: Any) -> Any:
     from rich.progress import Progress
 
@@ -186,38 +173,29 @@ def _run(paths: tuple[Path, ...], options: Any) -> Any:
 
 
 def _print_text(result: Any) -> None:
-    for f in sorted(result.findings, key=lambda f: (f.path, f.line, f.column, f.code)):
-        mark = " [fixable]" if f.fix and f.fix.safe else " [unsafe fix]" if f.fix else ""
-        click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.severity}: {f.message}{mark}")
+    from isthmus.scan import text_lines
+
+    for line in text_lines(result):
+        click.echo(line)
 
 
 def _print_statistics(result: Any) -> None:
-    from collections import Counter
-
     from rich.table import Table
 
-    from isthmus.scan import get_rule
+    from isthmus.scan import STATISTICS_COLUMNS, statistics_rows
 
-    counts = Counter(f.code for f in result.findings)
-    fixable = Counter(f.code for f in result.findings if f.fix)
-    table = Table("count", "code", "rule", "severity", "fixable")
-    for code, n in counts.most_common():
-        rule = get_rule(code)
-        table.add_row(str(n), code, rule.name if rule else "", rule.severity if rule else "", str(fixable[code]))
+    table = Table(*STATISTICS_COLUMNS)
+    for row in statistics_rows(result):
+        table.add_row(*row)
     stdout_console().print(table)
 
 
 def _print_summary(result: Any, err: Any) -> None:
+    from isthmus.scan import summary_text
+
     for r in result.errors:
         err.print(f"[yellow]{r.path}: {r.error}[/]", markup=True, highlight=False)
-    e, w, i = (result.count(s) for s in ("error", "warning", "info"))
-    fixable = sum(1 for f in result.findings if f.fix and f.fix.safe)
-    err.print(
-        f"{len(result.files)} files, {result.lines:,} lines in {result.seconds:.2f} s: "
-        f"{e} error(s), {w} warning(s), {i} info; {fixable} fixable with --fix"
-        + (f"; {len(result.errors)} file(s) not scanned" if result.errors else ""),
-        soft_wrap=True,
-    )
+    err.print(summary_text(result), soft_wrap=True)
 
 
 @click.command("rules", epilog="Example: isthmus rules --category device   (details: isthmus scan --explain IST101)")
@@ -225,33 +203,16 @@ def _print_summary(result: Any, err: Any) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(category: str | None, fmt: str) -> int:
     """List the scan rules: code, name, category, severity, whether --fix can fix it."""
-    from isthmus.errors import InputError
-    from isthmus.scan import all_rules
-    from isthmus.scan.model import CATEGORIES
+    from isthmus.scan import RULE_COLUMNS, rule_rows, rules_in
 
-    if category is not None and category not in CATEGORIES:
-        raise InputError(f"unknown category {category!r}", hint=f"use one of: {', '.join(CATEGORIES)}")
-    selected = [r for r in all_rules() if category is None or r.category == category]
+    selected = rules_in(category)
     if fmt == "json":
-        echo_json(
-            [
-                {
-                    "code": r.code,
-                    "name": r.name,
-                    "category": r.category,
-                    "severity": r.severity,
-                    "fixable": r.fixable(),
-                    "message": r.message,
-                    "summary": r.summary(),
-                }
-                for r in selected
-            ]
-        )
+        echo_json([r.to_json() for r in selected])
         return 0
     from rich.table import Table
 
-    table = Table("code", "name", "category", "severity", "fix", "what it flags")
-    for r in selected:
-        table.add_row(r.code, r.name, r.category, r.severity, "yes" if r.fixable() else "", r.summary())
+    table = Table(*RULE_COLUMNS)
+    for row in rule_rows(selected):
+        table.add_row(*row)
     stdout_console().print(table)
     return 0

@@ -1,8 +1,13 @@
-"""A snapshot as a table for people (`isthmus monitor snapshot`)."""
+"""A snapshot and the metric schema as tables for people (`isthmus monitor snapshot|schema`): rows of strings."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from isthmus.monitor.model import DeviceReading, Snapshot
+
+if TYPE_CHECKING:
+    from isthmus.monitor.schema import Schema
 
 # (column, metric, divisor, format) shown in the text table; all values are in the schema unit first
 COLUMNS: tuple[tuple[str, str, float, str], ...] = (
@@ -35,3 +40,31 @@ def rows(snapshot: Snapshot) -> list[list[str]]:
 
 def header() -> list[str]:
     return ["vendor", "index", "model", *(c for c, _, _, _ in COLUMNS)]
+
+
+SCHEMA_COLUMNS = ("metric", "unit", "NVIDIA", "Ascend")
+MIGRATION_COLUMNS = ("exporter", "theirs", "ours", "factor")
+
+
+def schema_title(s: Schema) -> str:
+    return f"isthmus accelerator metrics (schema v{s.version}, {s.date})"
+
+
+def schema_rows(s: Schema) -> list[list[str]]:
+    """Per metric: name, unit, then each vendor's source field (or 'status: note' where it is not collected)."""
+    return [
+        [
+            m.name,
+            m.unit,
+            *(
+                f.field if f.status == "collected" else f"{f.status}: {f.note}"
+                for f in (m.vendors["nvidia"], m.vendors["huawei"])
+            ),
+        ]
+        for m in s.metrics
+    ]
+
+
+def migration_rows(s: Schema) -> list[list[str]]:
+    """dcgm-exporter / npu-exporter metric names against ours, with the factor (their value = ours x factor)."""
+    return [[x.exporter, x.theirs, x.ours, "see note" if x.factor is None else f"{x.factor:g}"] for x in s.migrations]

@@ -12,7 +12,7 @@ Tolerances live in one table keyed by dtype (`isthmus.parity.tolerances.TOLERANC
 from __future__ import annotations
 
 from isthmus.parity.compare import Comparison, Divergence, EntryResult, compare
-from isthmus.parity.format import Record, is_record_dir, load_record, save_record
+from isthmus.parity.format import Record, is_record_dir, load_record, save_record, written_line, written_summary
 from isthmus.parity.inputs import InputSpec
 from isthmus.parity.metrics import Metrics, compare_arrays
 from isthmus.parity.record import RecordOptions, record_against, record_loaded, record_model
@@ -42,4 +42,6 @@ __all__ = [
     "text_lines",
     "to_json",
     "tolerance_for",
+    "written_line",
+    "written_summary",
 ]

@@ -72,6 +72,31 @@ def save_record(record: Record, out: Path) -> Path:
     return out
 
 
+def written_summary(record: Record, out: Path, seconds: float) -> dict[str, Any]:
+    """What `isthmus parity record` reports about `record` once written to `out`: entries, bytes on disk, seconds
+    taken, the weight and input hashes (what `compare` checks), the device and the compute dtype."""
+    m = record.manifest
+    return {
+        "record": str(out),
+        "entries": len(m.entries),
+        "bytes": sum(p.stat().st_size for p in out.iterdir()),
+        "seconds": round(seconds, 3),
+        "weights_sha256": m.model.weights_sha256,
+        "inputs_sha256": m.inputs.sha256,
+        "device": m.run.device,
+        "compute_dtype": m.run.compute_dtype,
+    }
+
+
+def written_line(record: Record, summary: Mapping[str, Any]) -> str:
+    """`written_summary` in one line for people."""
+    m = record.manifest
+    return (
+        f"recorded {len(m.entries)} tensors of {m.model.name} on {m.run.device} ({m.run.compute_dtype}) "
+        f"-> {summary['record']} ({summary['bytes'] / 1e6:.2f} MB, {summary['seconds']} s)"
+    )
+
+
 def is_record_dir(path: Path) -> bool:
     """True when `path` looks like a record directory (it has a manifest)."""
     return path.is_dir() and (path / MANIFEST).is_file()

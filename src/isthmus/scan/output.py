@@ -1,13 +1,17 @@
-"""Output formats: text (people), JSON (machines) and SARIF 2.1.0 (code-scanning services)."""
+"""Output formats: text (people), JSON (machines) and SARIF 2.1.0 (code-scanning services).
+
+Text is returned as lines and table rows of strings; the command line adds colour and prints.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from isthmus import __version__
 from isthmus.scan.model import ScanResult
-from isthmus.scan.rules import all_rules
+from isthmus.scan.rules import Rule, all_rules, get_rule
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -105,3 +109,48 @@ def to_sarif(result: ScanResult) -> dict[str, Any]:
             }
         ],
     }
+
+
+# ------------------------------------------------------------------------------------------------ text
+
+
+def text_lines(result: ScanResult) -> list[str]:
+    """One 'path:line:col: CODE severity: message [fixable]' line per finding, in file order."""
+    lines = []
+    for f in sorted(result.findings, key=lambda f: (f.path, f.line, f.column, f.code)):
+        mark = " [fixable]" if f.fix and f.fix.safe else " [unsafe fix]" if f.fix else ""
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.code} {f.severity}: {f.message}{mark}")
+    return lines
+
+
+def summary_text(result: ScanResult) -> str:
+    """'N files, L lines in S s: e error(s), w warning(s), i info; k fixable with --fix' (and unscanned files)."""
+    e, w, i = (result.count(s) for s in ("error", "warning", "info"))
+    fixable = sum(1 for f in result.findings if f.fix and f.fix.safe)
+    unscanned = f"; {len(result.errors)} file(s) not scanned" if result.errors else ""
+    return (
+        f"{len(result.files)} files, {result.lines:,} lines in {result.seconds:.2f} s: "
+        f"{e} error(s), {w} warning(s), {i} info; {fixable} fixable with --fix{unscanned}"
+    )
+
+
+STATISTICS_COLUMNS = ("count", "code", "rule", "severity", "fixable")
+
+
+def statistics_rows(result: ScanResult) -> list[list[str]]:
+    """Per rule, most frequent first: count, code, rule name, severity, findings with a fix (`STATISTICS_COLUMNS`)."""
+    counts = Counter(f.code for f in result.findings)
+    fixable = Counter(f.code for f in result.findings if f.fix)
+    rows = []
+    for code, n in counts.most_common():
+        rule = get_rule(code)
+        rows.append([str(n), code, rule.name if rule else "", rule.severity if rule else "", str(fixable[code])])
+    return rows
+
+
+RULE_COLUMNS = ("code", "name", "category", "severity", "fix", "what it flags")
+
+
+def rule_rows(rules: Sequence[type[Rule]]) -> list[list[str]]:
+    """The rule catalogue as table rows (`RULE_COLUMNS`)."""
+    return [[r.code, r.name, r.category, r.severity, "yes" if r.fixable() else "", r.summary()] for r in rules]

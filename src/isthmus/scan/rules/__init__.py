@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
+from isthmus.errors import InputError
+from isthmus.scan.model import CATEGORIES
 from isthmus.scan.rules import (
     amp,
     compat,
@@ -37,7 +40,7 @@ FAMILIES = (
     compat,
 )
 
-__all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "get_rule"]
+__all__ = ["Case", "FileRule", "NameRule", "NodeRule", "Rule", "all_rules", "check_codes", "get_rule", "rules_in"]
 
 
 @lru_cache(maxsize=1)
@@ -55,3 +58,18 @@ def all_rules() -> tuple[type[Rule], ...]:
 
 def get_rule(code: str) -> type[Rule] | None:
     return next((r for r in all_rules() if r.code == code.upper()), None)
+
+
+def rules_in(category: str | None = None) -> tuple[type[Rule], ...]:
+    """Every rule, or only `category`'s (InputError naming the categories when it is not one)."""
+    if category is not None and category not in CATEGORIES:
+        raise InputError(f"unknown category {category!r}", hint=f"use one of: {', '.join(CATEGORIES)}")
+    return tuple(r for r in all_rules() if category is None or r.category == category)
+
+
+def check_codes(codes: Iterable[str]) -> None:
+    """Every code is ALL or a prefix of some rule's code (InputError otherwise: a typo must not select nothing)."""
+    known = [r.code for r in all_rules()]
+    for c in codes:
+        if c != "ALL" and not any(k.startswith(c) for k in known):
+            raise InputError(f"unknown rule code {c!r}", hint="use codes from `isthmus rules` (IST101...) or ALL")

@@ -14,7 +14,7 @@ import ast
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from isthmus.scan.context import PyContext
 from isthmus.scan.model import Finding, Severity
@@ -62,6 +62,25 @@ class Rule:
     def fixable(cls) -> bool:
         """True when at least one INVALID case has an expected fix."""
         return any(c.fixed is not None for c in cls.cases(valid=False))
+
+    @classmethod
+    def to_json(cls) -> dict[str, Any]:
+        """The catalogue entry of `isthmus rules --format json`."""
+        return {
+            "code": cls.code,
+            "name": cls.name,
+            "category": cls.category,
+            "severity": cls.severity,
+            "fixable": cls.fixable(),
+            "message": cls.message,
+            "summary": cls.summary(),
+        }
+
+    @classmethod
+    def heading(cls) -> str:
+        """'IST101 name [category, severity, fixable|no fix]': the first line of `isthmus scan --explain`."""
+        fix = "fixable" if cls.fixable() else "no fix"
+        return f"{cls.code} {cls.name} [{cls.category}, {cls.severity}, {fix}]"
 
 
 class NameRule(Rule):
