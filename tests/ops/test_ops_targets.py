@@ -16,6 +16,7 @@ import pytest
 
 from isthmus.errors import InputError
 from isthmus.ops import get_target, list_targets, npu_versions, op_key
+from isthmus.ops.targets import targets_json, targets_lines
 
 
 def test_every_listed_target_loads_with_provenance() -> None:
@@ -24,6 +25,17 @@ def test_every_listed_target_loads_with_provenance() -> None:
         profile = get_target(name)
         assert profile.name == name
         assert "sha256" in profile.registry_source
+
+
+def test_target_listing_names_every_target_and_the_shipped_registries() -> None:
+    oldest = npu_versions()[-1]
+    data = targets_json(oldest)
+    assert list(data) == [*list_targets(), "torch_npu_versions"] and data["torch_npu_versions"] == npu_versions()
+    assert oldest in data["ascend-910b"]["registry"] and data["cuda"]["device_type"] == "cuda"
+    lines = targets_lines(oldest)
+    assert len(lines) == len(list_targets()) + 1 and lines[-1].endswith(", ".join(npu_versions()))
+    for name, line in zip(list_targets(), lines, strict=False):
+        assert line.startswith(name) and line.endswith(data[name]["registry"])
 
 
 @pytest.mark.parametrize(

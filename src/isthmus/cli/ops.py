@@ -48,19 +48,13 @@ def command(
     --fail-unverified, operators whose registry evidence is ambiguous: listed only as their out= variant or only
     by older torch_npu releases).
     """
-    from isthmus.ops.registry import npu_versions
-    from isthmus.ops.targets import get_target
-    from isthmus.ops.targets import list_targets as names
+    from isthmus.ops.targets import get_target, targets_json, targets_lines
 
     if list_targets:
-        rows = [(n, get_target(n, torch_npu_version)) for n in names()]
         if fmt == "json":
-            echo_json({n: {"device_type": p.device_type, "registry": p.registry_source} for n, p in rows}
-                      | {"torch_npu_versions": npu_versions()})  # fmt: skip
+            echo_json(targets_json(torch_npu_version))
         else:
-            for n, p in rows:
-                click.echo(f"{n:12} {p.description}\n{'':12} {p.registry_source}")
-            click.echo(f"torch_npu registries shipped: {', '.join(npu_versions())}")
+            click.echo("\n".join(targets_lines(torch_npu_version)))
         return int(ExitCode.OK)
     if not model:
         raise InputError("missing MODEL", hint="e.g. isthmus ops examples/tinygpt/model.py:tiny")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from isthmus.ops import knowledge, levels
 from isthmus.ops.registry import NpuRegistry, TorchRegistry, npu_registry, source_line, torch_registry
@@ -304,3 +304,26 @@ def get_target(name: str, torch_npu_version: str | None = None) -> TargetProfile
         source = f"{source_line(nreg.source)}; composites from {source_line(treg.source)}"
         return TargetProfile(target.name, device_type, source, target.description, treg, nreg)
     return TargetProfile(target.name, device_type, source_line(treg.source), target.description, treg)
+
+
+def targets_json(torch_npu_version: str | None = None) -> dict[str, Any]:
+    """`isthmus ops --list-targets --format json`: each target's device type and registry source, and the torch_npu
+    releases whose registries are shipped."""
+    from isthmus.ops.registry import npu_versions
+
+    listed: dict[str, Any] = {}
+    for n in list_targets():
+        p = get_target(n, torch_npu_version)
+        listed[n] = {"device_type": p.device_type, "registry": p.registry_source}
+    return listed | {"torch_npu_versions": npu_versions()}
+
+
+def targets_lines(torch_npu_version: str | None = None) -> list[str]:
+    """`isthmus ops --list-targets` for people: each target, its description and registry source."""
+    from isthmus.ops.registry import npu_versions
+
+    lines = []
+    for n in list_targets():
+        p = get_target(n, torch_npu_version)
+        lines.append(f"{n:12} {p.description}\n{'':12} {p.registry_source}")
+    return [*lines, f"torch_npu registries shipped: {', '.join(npu_versions())}"]
