@@ -161,3 +161,8 @@ def test_compare_marks_figures_that_are_not_official() -> None:
     for r, cells in zip(cmp.rows, cmp.table_rows(), strict=True):
         for kind, cell in zip(r["kinds"], cells[1:], strict=True):
             assert cell.endswith(f" [{kind}]") is (kind not in (None, "official"))
+
+
+def test_matrix_with_only_blank_chips_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("compliance", "matrix", "--chips", ",", "--date", "2026-03-01")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "no chips or no regions" in err
