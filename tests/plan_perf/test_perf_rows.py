@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from isthmus.plan.perfmodel.ask import Answer, Question
-from isthmus.plan.perfmodel.ledger import Record, Row, summary, summary_lines
+from isthmus.plan.perfmodel.ledger import LedgerRecord, LedgerRow, summary, summary_lines
 from isthmus.plan.perfmodel.models import MODEL_COLUMNS, list_models, model_rows, model_summaries
 
 _BREAKDOWN = {"total_s": 2.0, "bound": "compute", "compute_s": 1.5, "memory_s": 0.3, "comm_exposed_s": 0.2}
@@ -50,16 +50,18 @@ def test_answer_rows_of_disaggregated_pools_use_the_decode_pool() -> None:
     assert shown["layout"] == "tp=4" and shown["batch limited by"] == "memory"
 
 
-def _record(rid: str, split: str, missing: tuple[str, ...] = (), notes: str = "") -> Record:
-    return Record(rid, "SRC", "nvidia", "vllm", "decode", "tokens_per_s", 100.0, "tok/s", notes, split, None, missing)
+def _record(rid: str, split: str, missing: tuple[str, ...] = (), notes: str = "") -> LedgerRecord:
+    return LedgerRecord(
+        rid, "SRC", "nvidia", "vllm", "decode", "tokens_per_s", 100.0, "tok/s", notes, split, None, missing
+    )
 
 
 def test_ledger_rows_show_the_error_or_what_is_missing() -> None:
-    ok = Row(_record("a", "fit", notes="batch assumed"), 110.0, ("fp8",), True)
-    missing = Row(_record("b", "held-out", missing=("fp4 kv", "eagle")), None, (), False)
+    ok = LedgerRow(_record("a", "fit", notes="batch assumed"), 110.0, ("fp8",), True)
+    missing = LedgerRow(_record("b", "held-out", missing=("fp4 kv", "eagle")), None, (), False)
     assert ok.cells() == ["a", "nvidia", "vllm", "decode", "fit", "100", "110", "+10.0%", "tok/s"]
     assert missing.cells()[6:8] == ["-", "missing: fp4 kv; eagle"]
-    assert len(ok.cells()) == len(Row.columns)
+    assert len(ok.cells()) == len(LedgerRow.columns)
     data = json.loads(json.dumps(ok.to_json()))
     assert data["assumptions"] == ["fp8", "batch assumed"] and abs(data["error"] - 0.1) < 1e-12
     assert json.loads(json.dumps(missing.to_json()))["missing"] == ["fp4 kv", "eagle"]
@@ -67,9 +69,9 @@ def test_ledger_rows_show_the_error_or_what_is_missing() -> None:
 
 def test_summary_lines_give_medians_per_split() -> None:
     rows = [
-        Row(_record("a", "fit"), 110.0, (), True),
-        Row(_record("b", "fit"), 80.0, (), True),
-        Row(_record("c", "held-out", missing=("x",)), None, (), False),
+        LedgerRow(_record("a", "fit"), 110.0, (), True),
+        LedgerRow(_record("b", "fit"), 80.0, (), True),
+        LedgerRow(_record("c", "held-out", missing=("x",)), None, (), False),
     ]
     lines = summary_lines(summary(rows))
     assert lines[0].startswith("fit median |error|  all: 15.0% (n 2, signed -5.0%)")

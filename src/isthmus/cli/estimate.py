@@ -194,7 +194,7 @@ def serve_cmd(
 @format_option
 def backtest_cmd(split: str, fmt: str) -> int:
     """Every published record of the ledger: prediction, error, assumptions; medians in and out of sample."""
-    from isthmus.plan.perfmodel.ledger import Row, backtest, summary, summary_lines
+    from isthmus.plan.perfmodel.ledger import LedgerRow, backtest, summary, summary_lines
 
     rows = backtest()
     summ = summary(rows)
@@ -204,7 +204,7 @@ def backtest_cmd(split: str, fmt: str) -> int:
         return 0
     from rich.table import Table
 
-    t = Table(*Row.columns)
+    t = Table(*LedgerRow.columns)
     for r in shown:
         t.add_row(*r.cells())
     con = stdout_console()

@@ -16,12 +16,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
+from pydantic import Field
 
 from isthmus.errors import InputError
 from isthmus.plan import tpp
 from isthmus.plan.policy import Verdict, date_warnings, load_rules, matrix
 from isthmus.plan.rules_schema import RuleSpec
+from isthmus.schema import StrictModel, validate_packaged
 
 # short effect codes of the matrix table, and the legend printed under it
 EFFECT_CODES: dict[str, str] = {
@@ -43,12 +44,20 @@ TPP_NOTE = "TPP = 2 x MacTOPS x bit length = dense TOPS x bits (88 FR 73458); PD
 # ------------------------------------------------------------------------------------------------ matrix
 
 
+class MatrixAxesFile(StrictModel):
+    """`plan/data/compliance_matrix.yaml`: the axes of the default matrix and why they were chosen."""
+
+    why: str = Field(min_length=1)
+    chips: tuple[str, ...] = Field(min_length=1)  # catalogue keys
+    regions: tuple[str, ...] = Field(min_length=1)  # ISO 3166-1 alpha-2
+
+
 @functools.lru_cache(maxsize=1)
 def default_axes() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(chips, regions) of the default matrix, from `plan/data/compliance_matrix.yaml`."""
     text = resources.files("isthmus.plan").joinpath("data/compliance_matrix.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return tuple(str(c) for c in data["chips"]), tuple(str(r) for r in data["regions"])
+    axes = validate_packaged(MatrixAxesFile, text, "default compliance matrix (compliance_matrix.yaml)")
+    return axes.chips, axes.regions
 
 
 @dataclass(frozen=True)
