@@ -175,7 +175,7 @@ def datasheet(cat: Catalog, name: str) -> Datasheet:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class ChipComparison:
     """Chips side by side; a system is compared through its chip, with its own per-chip link bandwidths."""
 
     chips: tuple[str, ...]  # chip keys
@@ -203,7 +203,7 @@ class Comparison:
         return out
 
 
-def compare(cat: Catalog, names: Sequence[str]) -> Comparison:
+def compare(cat: Catalog, names: Sequence[str]) -> ChipComparison:
     """Compare the chips or systems called `names`; ratios are relative to the first."""
     items = [cat.chip_or_system(n) for n in names]
     chips = [item if isinstance(item, Chip) else cat.chip(item.chip) for item in items]
@@ -229,4 +229,4 @@ def compare(cat: Catalog, names: Sequence[str]) -> Comparison:
                 ],
             }
         )
-    return Comparison(tuple(c.key for c in chips), labels, tuple(rows))
+    return ChipComparison(tuple(c.key for c in chips), labels, tuple(rows))
