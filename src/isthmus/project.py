@@ -47,6 +47,12 @@ SKIP_DIRS = frozenset(
 CONFIG_FILE = "isthmus.toml"
 
 
+def _default_targets() -> tuple[str, ...]:
+    from isthmus.targets import defaults
+
+    return defaults()
+
+
 @dataclass(frozen=True)
 class ProjectConfig:
     """The `[assess]` table of a project's `isthmus.toml` (every key optional)."""
@@ -55,7 +61,7 @@ class ProjectConfig:
     train_script: str | None = None  # a CUDA-style training script, run under `isthmus run`
     train_args: tuple[str, ...] = ()
     fleet: Path | None = None  # a fleet YAML for `isthmus plan`, resolved against the project root
-    targets: tuple[str, ...] = ("cuda", "ascend-910b")
+    targets: tuple[str, ...] = field(default_factory=lambda: _default_targets())
 
 
 class AssessTable(StrictModel):
@@ -65,7 +71,7 @@ class AssessTable(StrictModel):
     train_script: str | None = None
     train_args: list[str] = Field(default_factory=list)  # TOML arrays: lists here, tuples in ProjectConfig
     fleet: str | None = None  # relative to the project root
-    targets: list[str] = Field(default_factory=lambda: list(ProjectConfig.targets))
+    targets: list[str] = Field(default_factory=lambda: list(_default_targets()))
 
 
 @dataclass(frozen=True)

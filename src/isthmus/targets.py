@@ -67,6 +67,7 @@ class Target(StrictModel):
 class _File(StrictModel):
     data_date: dt.date
     targets: dict[str, Target]
+    default_targets: tuple[str, ...]
     scan_profiles: dict[Literal["npu", "cuda"], str]
     dtype_tables: dict[str, dict[str, DtypeRule]]
     numerics: dict[str, Numerics]
@@ -79,8 +80,8 @@ def parse(text: str) -> _File:
     for t in targets.values():
         if t.dtypes not in data.dtype_tables or t.numerics not in data.numerics:
             raise RuntimeError(f"isthmus/data/targets.yaml: target {t.name} names an unknown dtype table or numerics")
-    if not set(data.scan_profiles.values()) <= set(targets):
-        raise RuntimeError("isthmus/data/targets.yaml: scan_profiles names an unknown target")
+    if not set(data.scan_profiles.values()) | set(data.default_targets) <= set(targets):
+        raise RuntimeError("isthmus/data/targets.yaml: scan_profiles or default_targets names an unknown target")
     return data.model_copy(update={"targets": targets})
 
 
@@ -94,6 +95,11 @@ def _load() -> _File:
 def names() -> tuple[str, ...]:
     """Target names, in the file's order."""
     return tuple(_load().targets)
+
+
+def defaults() -> tuple[str, ...]:
+    """The targets checked when none is named (one per side)."""
+    return _load().default_targets
 
 
 def all_targets() -> tuple[Target, ...]:

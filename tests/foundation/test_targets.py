@@ -4,6 +4,7 @@ and extensible with data alone."""
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,12 @@ def test_doctor_says_which_targets_run_here() -> None:
     assert {c.name for c in target_checks(npu_host) if c.status == "ok"} == {
         t.name for t in targets.all_targets() if t.backend in ("npu", "cpu")
     }
+
+
+def test_default_targets_come_from_the_registry(tmp_path: Path) -> None:
+    from isthmus.project import Project
+
+    assert targets.defaults() == ("cuda", "ascend-910b")
+    assert {targets.side_of(t) for t in targets.defaults()} == {"cuda", "ascend"}
+    (tmp_path / "train.py").write_text("print(1)\n", encoding="utf-8")
+    assert Project.load(tmp_path).config.targets == targets.defaults()

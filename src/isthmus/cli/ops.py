@@ -49,6 +49,7 @@ def command(
     by older torch_npu releases).
     """
     from isthmus.ops.targets import get_target, targets_json, targets_lines
+    from isthmus.targets import defaults
 
     if list_targets:
         if fmt == "json":
@@ -58,7 +59,7 @@ def command(
         return int(ExitCode.OK)
     if not model:
         raise InputError("missing MODEL", hint="e.g. isthmus ops examples/tinygpt/model.py:tiny")
-    chosen = targets or ("cuda", "ascend-910b")
+    chosen = targets or defaults()
     for t in chosen:  # fail fast on a typo, before any model is loaded
         get_target(t, torch_npu_version)
 

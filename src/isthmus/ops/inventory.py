@@ -204,7 +204,7 @@ def build_inventory(capture: Capture, profiles: Sequence[TargetProfile]) -> Inve
 
 def inventory(
     spec: str,
-    targets: Sequence[str] = ("cuda", "ascend-910b"),
+    targets: Sequence[str] | None = None,
     *,
     input_shape: tuple[int, ...] | None = None,
     dtype: torch.dtype | None = None,
@@ -212,9 +212,12 @@ def inventory(
     torch_npu_version: str | None = None,
     seed: int = 0,
 ) -> Inventory:
-    """Capture the model `spec` names and check it against `targets` (names from `list_targets()`)."""
+    """Capture the model `spec` names and check it against `targets` (names from `list_targets()`; default: the
+    registry's default targets)."""
     from isthmus.ops.capture import capture_model
+    from isthmus.targets import defaults
 
-    profiles = [get_target(t, torch_npu_version) for t in dict.fromkeys(targets)]  # validate before capture
+    chosen = defaults() if targets is None else targets
+    profiles = [get_target(t, torch_npu_version) for t in dict.fromkeys(chosen)]  # validate before capture
     capture = capture_model(spec, input_shape=input_shape, dtype=dtype, train=train, seed=seed)
     return build_inventory(capture, profiles)
