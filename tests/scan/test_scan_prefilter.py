@@ -62,3 +62,34 @@ def test_prefilter_hides_only_lines_without_their_rules_tokens_on_real_files(pac
     for f in set(full.findings) - set(fast.findings):  # the documented limit: an alias hides every keyword
         lines = (root / f.path).read_bytes().splitlines()[f.line - 1 : f.end_line]
         assert not any(t in line for t in tokens[f.code] for line in lines), f
+
+
+def test_the_one_pass_token_search_finds_the_same_lines_as_token_by_token() -> None:
+    """Aho-Corasick (ahocorasick_rs) and the pure-Python path agree on edge cases and on real files."""
+    from isthmus.scan.engine import _matcher, token_lines
+
+    tokens = (b"autocast", b"cuda", b"to(")
+    matcher = _matcher(tokens)
+    if matcher is None:
+        pytest.skip("ahocorasick_rs is not installed")
+    cases = [
+        b"",
+        b"import os\n",  # imports alone: no rule token, nothing to walk
+        b"cuda",  # a token at the very start, no newline at the end
+        b"x = 1\n\nimport os\ny.to(z)",
+        b"a = autocast_cuda\nb = 2\nc = torch.autocast('cuda').to(d)\n",  # overlapping tokens on one line
+        b"s = '''\ncuda\n'''\nimport torch\n",
+        "é = 'cuda'\n".encode(),  # a multi-byte character before the token
+    ]
+    for data in cases:
+        assert token_lines(data, tokens, matcher) == token_lines(data, tokens, None), data
+    assert token_lines(b"a = autocast_cuda\nb = 2\nc.to(d)\n", tokens, matcher) == [1, 3]
+    assert token_lines(b"import os\n", tokens, matcher) is None
+    rs_tokens = tuple(t for r in all_rules() if issubclass(r, (NameRule, NodeRule)) for t in r.tokens)
+    rs_tokens = tuple(sorted(set(rs_tokens)))
+    every = _matcher(rs_tokens)
+    files = sorted(Path(__file__).resolve().parents[2].joinpath("src", "isthmus").rglob("*.py"))
+    assert len(files) > 100
+    for f in files:
+        data = f.read_bytes()
+        assert token_lines(data, rs_tokens, every) == token_lines(data, rs_tokens, None), f

@@ -17,7 +17,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -40,7 +40,15 @@ class TorchRegistry:
 
     def overloads(self, name: str) -> list[str]:
         """Every key of the operator packet `name` (`add` -> `add.Tensor`, `add.Scalar`, `add.out`, ...)."""
-        return [k for k in self.flags if k == name or k.startswith(name + ".")]
+        return list(self._packets.get(name, ()))
+
+    @cached_property
+    def _packets(self) -> dict[str, tuple[str, ...]]:
+        """Packet name -> its keys, in the table's order (built once: scan asks for many names)."""
+        out: dict[str, list[str]] = {}
+        for k in self.flags:
+            out.setdefault(k.split(".", 1)[0], []).append(k)
+        return {name: tuple(keys) for name, keys in out.items()}
 
 
 @dataclass(frozen=True, eq=False)

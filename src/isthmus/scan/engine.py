@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from isthmus.project import SKIP_DIRS
 from isthmus.scan.context import PyContext, add_import, mark_guarded, suppressions
@@ -165,6 +166,7 @@ class _RuleSet:
     file_rules: dict[str, list[FileRule]] = field(default_factory=dict)
     node_rules: list[NodeRule] = field(default_factory=list)
     tokens: tuple[bytes, ...] = ()
+    matcher: Any = None  # one-pass search for every token and b"import " (ahocorasick_rs), None without it
     linked: bool = False  # a cross-file rule (or a package-import rule it refines) is selected: record imports
 
 
@@ -191,8 +193,19 @@ def _ruleset(codes: tuple[str, ...]) -> _RuleSet:
                 rs.file_rules.setdefault(k, []).append(rule)
     # a token that contains another is implied by it (same file, same line): keep only the shortest ones
     rs.tokens = tuple(sorted(t for t in tokens if not any(o != t and o in t for o in tokens)))
+    rs.matcher = _matcher(rs.tokens)
     rs.linked = bool(set(codes) & (LINKED_CODES | import_rule_codes()))
     return rs
+
+
+def _matcher(tokens: tuple[bytes, ...]) -> Any:
+    """An Aho-Corasick automaton over the tokens and b"import " (every occurrence in one pass over the file, in C),
+    or None when ahocorasick_rs is not installed: `token_lines` then searches token by token."""
+    try:
+        from ahocorasick_rs import BytesAhoCorasick
+    except ImportError:
+        return None
+    return BytesAhoCorasick([*tokens, b"import "])
 
 
 @lru_cache(maxsize=1)
@@ -263,8 +276,8 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
     )
     imports = import_refs(data, _suppressed_lines(data)) if rs.linked else ()
     kernels = rs.linked and b"@triton." in data and _TRITON_KERNEL.search(data) is not None
-    present = [t for t in rs.tokens if t in data]
-    if not present and prefilter:
+    relevant = token_lines(data, rs.tokens, rs.matcher)
+    if relevant is None and prefilter:
         return FileResult(rel, lines=lines, cu_refs=refs, imports=imports, triton_kernels=kernels)
     try:
         tree = ast.parse(data, filename=rel)
@@ -276,8 +289,7 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
         return FileResult(rel, error="cannot parse: nesting too deep", lines=lines, cu_refs=refs)
     ctx = PyContext(rel, data, tree, target=target)
     try:
-        relevant = _relevant_lines(data, present) if prefilter else list(range(1, lines + 2))
-        _walk_tree(ctx, rs, relevant)
+        _walk_tree(ctx, rs, relevant if prefilter and relevant is not None else list(range(1, lines + 2)))
         for rule in rs.node_rules:
             rule.finish(ctx)
     except (RecursionError, MemoryError):
@@ -296,6 +308,26 @@ def _scan_python(data: bytes, rel: str, rs: _RuleSet, target: str, lines: int, p
 def _suppressed_lines(data: bytes) -> list[int]:
     """Lines whose suppression comment covers the cross-file rules."""
     return [line for line, codes in suppressions(data).items() if codes is None or codes & LINKED_CODES]
+
+
+def token_lines(data: bytes, tokens: tuple[bytes, ...], matcher: Any = None) -> list[int] | None:
+    """Sorted line numbers that hold a token or an import statement; None when no token occurs in `data`.
+
+    With an Aho-Corasick `matcher` (see `_matcher`) one pass finds them all. A token's occurrence lies within one
+    line, and a match that hides another (non-overlapping search) starts on the same line, so no line is lost.
+    """
+    if matcher is None:
+        present = [t for t in tokens if t in data]
+        return _relevant_lines(data, present) if present else None
+    found, out = False, list[int]()
+    line, last, imports = 1, 0, len(tokens)  # the index of b"import " among the patterns
+    for index, start, _ in matcher.find_matches_as_indexes(data):
+        found = found or index != imports
+        line += data.count(b"\n", last, start)
+        last = start
+        if not out or out[-1] != line:
+            out.append(line)
+    return out if found else None
 
 
 def _relevant_lines(data: bytes, present: list[bytes]) -> list[int]:
