@@ -77,10 +77,22 @@ class PyContext:
         return ".".join(reversed(parts))
 
     def enclosing_branch(self, test: ast.AST) -> ast.IfExp | ast.If | None:
-        """The conditional (`a if test else b`, `if test:`) whose test is exactly `test`, if any."""
+        """The conditional (`a if test else b`, `if test:`) whose test is exactly `test`, if any.
+
+        During the engine's walk the conditionals are those it has entered (`note_branch`): a node being checked
+        lies inside every conditional around it, and the walk enters those first. Elsewhere the whole tree is read.
+        """
         if self._branches is None:
             self._branches = {id(n.test): n for n in ast.walk(self.tree) if isinstance(n, (ast.IfExp, ast.If))}
         return self._branches.get(id(test))
+
+    def start_walk(self) -> None:
+        """The engine's walk begins: conditionals are noted as it enters them."""
+        self._branches = {}
+
+    def note_branch(self, node: ast.IfExp | ast.If) -> None:
+        assert self._branches is not None  # start_walk() first
+        self._branches[id(node.test)] = node
 
     def remember_qualname(self, node: ast.AST, qualname: str | None) -> None:
         """Keep the walk's answer for `node`, so the rules checking the same node do not resolve it again."""

@@ -394,9 +394,10 @@ def _walk_tree(ctx: PyContext, rs: _RuleSet, relevant: list[int]) -> None:
     names, import_names, by_type = rs.names, rs.import_names, rs.by_type
     aliases = ctx.aliases
     fields_of, no_rules = _FIELDS, ()
-    Attribute, Name, Load, Import, ImportFrom, Try, Call = (
-        ast.Attribute, ast.Name, ast.Load, ast.Import, ast.ImportFrom, ast.Try, ast.Call
+    Attribute, Name, Load, Import, ImportFrom, Try, Call, If, IfExp = (
+        ast.Attribute, ast.Name, ast.Load, ast.Import, ast.ImportFrom, ast.Try, ast.Call, ast.If, ast.IfExp
     )  # fmt: skip
+    ctx.start_walk()
     stack: list[tuple[ast.AST, ast.AST | None]] = [(st, None) for st in reversed(ctx.tree.body) if hit(st)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -422,6 +423,8 @@ def _walk_tree(ctx: PyContext, rs: _RuleSet, relevant: list[int]) -> None:
                 _check_import(node, import_names, ctx)  # type: ignore[arg-type]
         elif t is Try:
             mark_guarded(node, ctx.guarded_imports)  # type: ignore[arg-type]
+        elif t is If or t is IfExp:
+            ctx.note_branch(node)  # type: ignore[arg-type]
         elif t is Call:  # a dozen rules resolve the callee: resolve it once
             func = node.func  # type: ignore[attr-defined]
             ctx.remember_qualname(func, ctx.qualname(func))
