@@ -153,10 +153,11 @@ def dtype_table(target: Target) -> dict[str, DtypeRule]:
     return _load().dtype_tables[target.dtypes]
 
 
-def numerics(family: str) -> Numerics:
-    """The numerics of a target's family or backend ("npu", "cuda", "cpu"); unknown families: host arithmetic."""
+def numerics(family: str) -> tuple[str, Numerics]:
+    """(family, its numerics) for a target's family or backend ("npu", "cuda", "cpu"); unknown families get the
+    host's arithmetic, named "cpu"."""
     table = _load().numerics
-    return table.get(family, table["cpu"])
+    return (family, table[family]) if family in table else ("cpu", table["cpu"])
 
 
 def scan_family(targets: tuple[str, ...] | list[str]) -> ScanFamily:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, get_args
 
 import click
 
@@ -29,7 +29,7 @@ class TargetName(click.ParamType):  # type: ignore[type-arg]
 
         text = str(value).strip().lower()
         if self.scan:
-            return text if text in ("npu", "cuda", "any") else targets.get(text).scan
+            return text if text in get_args(targets.ScanFamily) else targets.get(text).scan
         return targets.get(text).name
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
@@ -37,7 +37,7 @@ class TargetName(click.ParamType):  # type: ignore[type-arg]
 
         from isthmus import targets
 
-        names = [*(("npu", "cuda", "any") if self.scan else ()), *targets.names()]
+        names = [*(get_args(targets.ScanFamily) if self.scan else ()), *targets.names()]
         return [CompletionItem(n) for n in names if n.startswith(incomplete)]
 
 

@@ -64,8 +64,7 @@ def policy_for(device_type: str) -> NumericsPolicy:
     """The numerics policy of a device family ("npu", "cuda", "cpu"); unknown families keep host arithmetic."""
     from isthmus import targets
 
-    n = targets.numerics(device_type)
-    family = device_type if n is not targets.numerics("cpu") else "cpu"
+    family, n = targets.numerics(device_type)
     return NumericsPolicy(family, n.autocast_dtype, n.matmul_mantissa_bits, n.conv_mantissa_bits, n.basis)
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from isthmus.errors import InputError
+from isthmus.scan.model import Target
 from isthmus.schema import StrictModel, describe
 
 if sys.version_info >= (3, 11):
@@ -28,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-TARGETS = ("npu", "cuda", "any")
+TARGETS: tuple[str, ...] = get_args(Target)
 SEVERITIES = ("error", "warning", "info")
 
 

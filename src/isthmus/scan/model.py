@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from isthmus.targets import ScanFamily
+
 Severity = Literal["error", "warning", "info"]
-Target = Literal["npu", "cuda", "any"]
+Target = ScanFamily  # the rule family a scan checks for (isthmus.targets maps targets to it)
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 CATEGORIES = ("device", "memory", "amp", "distributed", "kernels", "dtypes", "thirdparty", "deps", "ops")
 
