@@ -7,8 +7,10 @@ For each entry of `manifest.json`: materialise the listed paths of the repositor
 `--mirrors`) into a fresh work directory, write the synthetic data it reads (generated here, no download), run
 the script with its CUDA arguments under `isthmus run --target cpu`, run it again in its own CPU mode when it has
 one, and compare the numbers its `compare` pattern captures (relative tolerance 1e-3), its whole stdout, or the
-files the two runs wrote (`"compare": "files"`). Prints one Markdown table row per script (the table in
-docs/accel.md) and writes `results.json` in the work directory.
+files the two runs wrote (`"compare": "files"`). An entry with `"module": "pkg"` runs `python -m pkg` (and
+`isthmus run ... -m pkg`) instead of a script file, with its `"pythonpath"` directory first on the path.
+Prints one Markdown table row per script (the table in docs/accel.md) and writes `results.json` in the work
+directory.
 None of the scripts' code is kept in this repository: only the manifest and this runner.
 """
 
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gen_lit  # this directory is first on sys.path when run as a script
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -84,6 +87,7 @@ def cora_like(root: Path) -> None:
 
 
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
+DATA["litgpt_tiny"] = gen_lit.litgpt_tiny
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------
@@ -103,7 +107,9 @@ def materialise(entry: dict[str, Any], mirrors: Path, dest: Path) -> None:
 
 
 def _command(entry: dict[str, Any], under_isthmus: bool, extra: list[str]) -> list[str]:
-    script = [entry["script"], *entry["args"], *extra]
+    # "module": run `python -m MODULE` (with "pythonpath" naming where the package lies); "script" is then only a label
+    program = ["-m", entry["module"]] if entry.get("module") else [entry["script"]]
+    script = [*program, *entry["args"], *extra]
     if entry.get("launcher") == "torchrun2":
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
         # every rank writes the report atomically to the same path: it holds one rank's redirections
