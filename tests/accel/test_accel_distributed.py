@@ -70,6 +70,33 @@ def test_two_processes_gloo_under_isthmus_run(tmp_path: Path) -> None:
     assert (tmp_path / "r.json").is_file()  # both ranks write it atomically: a whole report is there
 
 
+FSDP_WORKER = """
+import torch, torch.distributed as dist
+from torch.distributed.fsdp import FullStateDictConfig, FullyShardedDataParallel as FSDP, StateDictType
+dist.init_process_group("nccl")
+torch.cuda.set_device(dist.get_rank())
+torch.manual_seed(0)
+model = FSDP(torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Linear(16, 1)), device_id=dist.get_rank())
+model(torch.ones(2, 8).cuda()).sum().backward()
+config = FullStateDictConfig(offload_to_cpu=True, rank0_only=True)
+with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT, config):
+    state = model.state_dict()
+print(f"rank={dist.get_rank()} tensors={len(state)} numel={sum(v.numel() for v in state.values())}")
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_fsdp_on_two_processes_under_isthmus_run(tmp_path: Path) -> None:
+    """FSDP with a CUDA device index shards over gloo, and the full state dict that asks for CPU offload gathers
+    every parameter on rank 0 (instead of reading storage that FSDP has freed)."""
+    (tmp_path / "worker.py").write_text(FSDP_WORKER)
+    results = _launch([sys.executable, "-m", "isthmus", "run", "worker.py"], tmp_path)
+    assert all(r.returncode == 0 for r in results), [r.stderr[-2000:] for r in results]
+    assert sorted(r.stdout.strip() for r in results) == ["rank=0 tensors=4 numel=161", "rank=1 tensors=0 numel=0"]
+    assert "FullyShardedDataParallel(device_id=cuda)" in results[0].stderr
+
+
 def test_single_process_creates_no_group(monkeypatch: pytest.MonkeyPatch) -> None:
     from isthmus import accel
 

@@ -209,3 +209,58 @@ def test_a_failure_in_a_spawned_process_names_its_cuda_use(tmp_path: Path) -> No
     assert failure.site.endswith("multi.py:5 (in a spawned process)") and failure.cuda
     assert failure.call == "torch.distributed.distributed_c10d._new_process_group_helper"
     assert failure.error == "RuntimeError: Distributed package doesn't have NCCL built in"
+
+
+def test_fsdp_given_a_cuda_device_ordinal_shards_on_the_cpu(tmp_path: Path) -> None:
+    # class: Lightning's FSDPStrategy passes `device_id=<cuda index>` and FSDP asked for an accelerator
+    # ("Cannot access accelerator device when none is available"); its full state dict then asks for
+    # `offload_to_cpu=True`, which FSDP on the CPU answers with storage it has already freed
+    import torch.distributed as dist
+    from torch.distributed.fsdp import FullStateDictConfig, StateDictType
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+    original = FSDP.__init__
+    with redirect("cpu") as log:
+        dist.init_process_group("nccl", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+        try:
+            model = FSDP(torch.nn.Linear(4, 3), device_id=torch.cuda.current_device())
+            model(torch.ones(2, 4).cuda()).sum().backward()
+            config = FullStateDictConfig(offload_to_cpu=True, rank0_only=True)
+            with FSDP.state_dict_type(model, StateDictType.FULL_STATE_DICT, config):
+                settings = FSDP.get_state_dict_type(model)
+                state = model.state_dict()
+        finally:
+            dist.destroy_process_group()
+    assert next(model.parameters()).device.type == "cpu"
+    assert settings.state_dict_config.offload_to_cpu is False and config.offload_to_cpu is True
+    assert {k: tuple(v.shape) for k, v in state.items()} == {"weight": (3, 4), "bias": (3,)}
+    kinds = {r.what: r.to for r in log.records()}
+    assert kinds["FullyShardedDataParallel(device_id=cuda)"] == "device_id=cpu"
+    assert kinds["FSDP FullStateDictConfig(offload_to_cpu=True)"] == "offload_to_cpu=False"
+    assert FSDP.__init__ is original
+
+
+def test_a_patch_for_a_module_waits_until_the_program_imports_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FSDP is patched only once the program imports it: importing it up front cost every run about a second
+    import sys
+
+    from isthmus.accel.redirect import Patcher
+
+    (tmp_path / "late_module.py").write_text("def value():\n    return 'real'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "late_module", raising=False)
+    finders = list(sys.meta_path)
+    patcher = Patcher()
+    patcher.after_import("late_module", lambda m: patcher.set(m, "value", lambda: "patched"))
+    assert "late_module" not in sys.modules
+    import late_module
+
+    assert late_module.value() == "patched"
+    patcher.restore()
+    assert late_module.value() == "real" and sys.meta_path == finders
+    now = Patcher()  # a module already loaded is patched at once
+    now.after_import("late_module", lambda m: now.set(m, "value", lambda: "again"))
+    assert late_module.value() == "again" and sys.meta_path == finders
+    now.restore()

@@ -7,8 +7,11 @@ bundles the target accelerator, the log and the helpers the rule modules (`rules
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import sys
-from collections.abc import Callable, MutableMapping
+import types
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import torch
@@ -64,6 +67,15 @@ class Patcher:
         self._undo.append((mapping, key, mapping.get(key, _MISSING), True))
         mapping[key] = value
 
+    def after_import(self, module: str, apply: Callable[[types.ModuleType], None]) -> None:
+        """`apply(module)` now if the module is loaded, else right after the program imports it while patched:
+        the patches `apply` makes are undone with the others, and a module that is never imported costs nothing."""
+        loaded = sys.modules.get(module)
+        if loaded is not None:
+            apply(loaded)
+        else:
+            self.set(sys, "meta_path", [_AfterImport(module, apply), *sys.meta_path])
+
     def set_setting(self, obj: Any, name: str, value: Any) -> None:
         """Write a setting that `obj` computes (a property or a `__setattr__` hook, as torch_npu's `allow_hf32`):
         restoring writes the value read now back, rather than deleting an attribute the object never stored."""
@@ -85,6 +97,48 @@ class Patcher:
                 delattr(obj, name)
             else:
                 setattr(obj, name, old)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Finds one module with the other finders, and loads it with a loader that then calls `apply` on it."""
+
+    def __init__(self, name: str, apply: Callable[[types.ModuleType], None]) -> None:
+        self.name = name
+        self.apply = apply
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenApply(spec.loader, self.apply)
+                return spec
+        return None
+
+
+class _ThenApply(importlib.abc.Loader):
+    """The module's own loader, then `apply(module)`; everything else (get_source, ...) is the loader's."""
+
+    def __init__(self, loader: importlib.abc.Loader, apply: Callable[[types.ModuleType], None]) -> None:
+        self.loader = loader
+        self.apply = apply
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        self.apply(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
 
 
 def _jit_builtin_table() -> dict[int, str]:

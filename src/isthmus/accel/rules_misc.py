@@ -4,6 +4,11 @@
   classes (so `isinstance` still holds) that swap the device type.
 - `init_process_group("nccl")` and `new_group(backend="nccl")` use the target's backend (gloo/hccl/xccl); on the
   CPU target, DDP's `device_ids`/`output_device` and `barrier(device_ids=...)` are dropped (they are GPU-only).
+- `FullyShardedDataParallel(device_id=...)`: a CUDA device or a bare ordinal becomes the target's device (FSDP
+  runs on the CPU with gloo when it is given the CPU device; given an ordinal it asks for an accelerator).
+  On the CPU target, state-dict configs with `offload_to_cpu=True` are set without it: the tensors are already in
+  host memory, and the "offloaded" copy FSDP makes of a CPU tensor is the storage it frees when it reshards.
+  Patched when the program imports FSDP, so a program that never does pays nothing for it.
 - `torch.backends.cuda.matmul.*` and `torch.backends.cudnn.*` settings: mapped where the target has the same
   switch (TF32 -> HF32 on Ascend), otherwise recorded as no-ops and remembered, so the program reads back what it
   wrote. The SDPA backend switches of `torch.backends.cuda` are recorded as no-ops off CUDA.
@@ -12,7 +17,9 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import inspect
 import os
 import sys
 import types
@@ -21,7 +28,7 @@ from typing import Any
 
 import torch
 
-from isthmus.accel.redirect import RedirectContext, is_cuda_device
+from isthmus.accel.redirect import RedirectContext, is_cuda_device, is_cuda_or_ordinal
 
 SDP_SWITCHES = (
     "enable_flash_sdp",
@@ -136,6 +143,44 @@ def _ddp_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..
     return __init__
 
 
+def _fsdp_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(original)
+
+    def __init__(*args: Any, **kwargs: Any) -> None:
+        bound = signature.bind_partial(*args, **kwargs)
+        device_id = bound.arguments.get("device_id")
+        if is_cuda_or_ordinal(device_id):
+            target = torch.device(ctx.map_device(device_id))
+            ctx.log.hit("FullyShardedDataParallel(device_id=cuda)", f"device_id={target}")
+            bound.arguments["device_id"] = target
+        original(*bound.args, **bound.kwargs)
+
+    return __init__
+
+
+def _state_dict_on_host(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    signature = inspect.signature(original)
+
+    def set_state_dict_type(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind_partial(*args, **kwargs)
+        for name in ("state_dict_config", "optim_state_dict_config"):
+            config = bound.arguments.get(name)
+            if config is not None and getattr(config, "offload_to_cpu", False):
+                ctx.log.hit(f"FSDP {type(config).__name__}(offload_to_cpu=True)", "offload_to_cpu=False", "no-op")
+                bound.arguments[name] = dataclasses.replace(config, offload_to_cpu=False)
+        return original(*bound.args, **bound.kwargs)
+
+    return set_state_dict_type
+
+
+def _patch_fsdp(ctx: RedirectContext, module: types.ModuleType) -> None:
+    fsdp = module.FullyShardedDataParallel
+    ctx.patcher.set(fsdp, "__init__", _fsdp_init(ctx, fsdp.__init__))
+    if not ctx.indexed:  # FSDP.state_dict_type(...) calls it as well
+        set_type = staticmethod(_state_dict_on_host(ctx, fsdp.set_state_dict_type))
+        ctx.patcher.set(fsdp, "set_state_dict_type", set_type)
+
+
 class FlagProxy(types.ModuleType):
     """Stands in for a backend-flag object: reads pass through (or return what the program set), writes go to
     `on_set` (mapped to the target's switch or recorded as a no-op)."""
@@ -246,6 +291,8 @@ def install(ctx: RedirectContext) -> None:
             p.set(dist, "barrier", _drop_device_ids(ctx, "dist.barrier(device_ids=...)", dist.barrier, ("device_ids",)))
     if not ctx.indexed:
         p.set(DistributedDataParallel, "__init__", _ddp_init(ctx, DistributedDataParallel.__init__))
+    if ctx.type != "cuda" and dist.is_available():
+        p.after_import("torch.distributed.fsdp.fully_sharded_data_parallel", functools.partial(_patch_fsdp, ctx))
     import torch.multiprocessing as mp
 
     for name in ("spawn", "start_processes"):
