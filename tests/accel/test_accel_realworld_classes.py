@@ -264,3 +264,22 @@ def test_a_patch_for_a_module_waits_until_the_program_imports_it(
     now.after_import("late_module", lambda m: now.set(m, "value", lambda: "again"))
     assert late_module.value() == "again" and sys.meta_path == finders
     now.restore()
+
+
+def test_a_cuda_device_mesh_is_a_mesh_of_the_targets_devices(tmp_path: Path) -> None:
+    # class: Lightning's ModelParallelStrategy (litgpt's LoRA on several devices) calls init_device_mesh("cuda"),
+    # and torch set the device through the real torch.cuda: `module 'torch._C' has no attribute '_cuda_setDevice'`
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
+
+    original = DeviceMesh.__init__
+    with redirect("cpu") as log:
+        dist.init_process_group("nccl", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+        try:
+            mesh = init_device_mesh("cuda", (1,), mesh_dim_names=("data_parallel",))
+            direct = DeviceMesh(device_type="cuda", mesh=[0])
+        finally:
+            dist.destroy_process_group()
+    assert (mesh.device_type, direct.device_type, mesh.mesh_dim_names) == ("cpu", "cpu", ("data_parallel",))
+    assert {r.what: r.to for r in log.records()}["DeviceMesh('cuda')"] == "DeviceMesh('cpu')"
+    assert DeviceMesh.__init__ is original

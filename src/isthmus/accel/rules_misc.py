@@ -9,6 +9,8 @@
   On the CPU target, state-dict configs with `offload_to_cpu=True` are set without it: the tensors are already in
   host memory, and the "offloaded" copy FSDP makes of a CPU tensor is the storage it frees when it reshards.
   Patched when the program imports FSDP, so a program that never does pays nothing for it.
+- `DeviceMesh("cuda", ...)` and so `init_device_mesh("cuda", ...)` (FSDP2, tensor parallelism): a mesh of the
+  target's devices (torch would otherwise call the real `torch.cuda.set_device` for it).
 - `torch.backends.cuda.matmul.*` and `torch.backends.cudnn.*` settings: mapped where the target has the same
   switch (TF32 -> HF32 on Ascend), otherwise recorded as no-ops and remembered, so the program reads back what it
   wrote. The SDPA backend switches of `torch.backends.cuda` are recorded as no-ops off CUDA.
@@ -181,6 +183,16 @@ def _patch_fsdp(ctx: RedirectContext, module: types.ModuleType) -> None:
         ctx.patcher.set(fsdp, "set_state_dict_type", set_type)
 
 
+def _mesh_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, device_type: str, *args: Any, **kwargs: Any) -> None:
+        if device_type == "cuda":
+            ctx.log.hit("DeviceMesh('cuda')", f"DeviceMesh('{ctx.type}')")
+            device_type = ctx.type
+        original(self, device_type, *args, **kwargs)
+
+    return __init__
+
+
 class FlagProxy(types.ModuleType):
     """Stands in for a backend-flag object: reads pass through (or return what the program set), writes go to
     `on_set` (mapped to the target's switch or recorded as a no-op)."""
@@ -292,6 +304,9 @@ def install(ctx: RedirectContext) -> None:
     if not ctx.indexed:
         p.set(DistributedDataParallel, "__init__", _ddp_init(ctx, DistributedDataParallel.__init__))
     if ctx.type != "cuda" and dist.is_available():
+        from torch.distributed.device_mesh import DeviceMesh
+
+        p.set(DeviceMesh, "__init__", _mesh_init(ctx, DeviceMesh.__init__))
         p.after_import("torch.distributed.fsdp.fully_sharded_data_parallel", functools.partial(_patch_fsdp, ctx))
     import torch.multiprocessing as mp
 
