@@ -283,3 +283,25 @@ def test_a_cuda_device_mesh_is_a_mesh_of_the_targets_devices(tmp_path: Path) -> 
     assert (mesh.device_type, direct.device_type, mesh.mesh_dim_names) == ("cpu", "cpu", ("data_parallel",))
     assert {r.what: r.to for r in log.records()}["DeviceMesh('cuda')"] == "DeviceMesh('cpu')"
     assert DeviceMesh.__init__ is original
+
+
+def test_device_contexts_build_on_meta_and_on_the_target() -> None:
+    # class: under the redirection `with torch.device("meta"):` (Lightning's `init_module(empty_init=True)`) built
+    # the model on the CPU, drawing its random init from the CPU generator, so litgpt's LoRA on two ranks started
+    # from other weights than in its CPU mode; and `with torch.device("cuda")` must give the target's device
+    from torch.utils import _device
+
+    _device._device_constructors.cache_clear()  # as in a fresh process, where the first use is under redirection
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    with redirect("cpu") as log:
+        with torch.device("meta"):
+            lazy = torch.nn.Linear(4, 4)
+        assert torch.equal(torch.get_rng_state(), state)  # nothing initialised, nothing drawn
+        with torch.device("cuda:0"):
+            built, empty = torch.nn.Linear(4, 4), torch.empty(2)
+    with torch.device("meta"):
+        after = torch.nn.Linear(4, 4)
+    assert (lazy.weight.device.type, built.weight.device.type, empty.device.type) == ("meta", "cpu", "cpu")
+    assert after.weight.device.type == "meta"
+    assert {r.what: r.to for r in log.records()}["with torch.device(cuda)"] == "with torch.device(cpu)"

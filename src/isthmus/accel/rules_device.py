@@ -2,7 +2,8 @@
 
 Covered: `Tensor.cuda()`, `Module.cuda()`, the device (first positional or `device=`) of `Tensor.to`/`Module.to`,
 `device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `torch.load(map_location=...)`
-(including checkpoints saved on CUDA loaded without one) and `Tensor.pin_memory()` on the CPU target. A string
+(including checkpoints saved on CUDA loaded without one), `with torch.device("cuda"):` and `Tensor.pin_memory()`
+on the CPU target. A string
 anywhere else (a path, a label, a dict key) is never touched, and `torch.device` itself stays the real type:
 a `torch.device("cuda")` object is rewritten where it is consumed.
 """
@@ -183,9 +184,33 @@ def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     return Meta("device", (), {"__module__": "torch", "__doc__": real.__doc__, "__wrapped__": real})
 
 
+def _device_context_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, device: Any) -> None:
+        if is_cuda_or_ordinal(device):
+            ctx.log.hit("with torch.device(cuda)", f"with torch.device({ctx.type})")
+            device = ctx.map_device(device)
+        original(self, device)
+
+    return __init__
+
+
+def _device_contexts(ctx: RedirectContext) -> None:
+    """`with torch.device(d):` (Lightning's `init_module`) pushes a mode that gives `device=d` to the factories it
+    finds in a cached set: the set must hold torch's own factories, not the replacements below (else it never
+    matches, and `with torch.device("meta")` builds on the CPU, drawing from its generator), and a CUDA `d` must
+    be the target's device."""
+    from torch.utils import _device
+
+    _device._device_constructors.cache_clear()
+    _device._device_constructors()  # computed now, before the factories are replaced
+    context = _device.DeviceContext
+    ctx.patcher.set(context, "__init__", _device_context_init(ctx, context.__init__))
+
+
 def install(ctx: RedirectContext) -> None:
     """Patch the device-taking entry points for the duration of the redirection."""
     p = ctx.patcher
+    _device_contexts(ctx)
     tensor_to, module_to = torch.Tensor.to, torch.nn.Module.to
     p.set(torch.Tensor, "to", _to(ctx, "Tensor", tensor_to))
     p.set(torch.nn.Module, "to", _to(ctx, "Module", module_to))
