@@ -258,8 +258,11 @@ def test_a_patch_for_a_module_waits_until_the_program_imports_it(
     import late_module
 
     assert late_module.value() == "patched"
+    added = type("AddedByTheProgram", (), {"find_spec": staticmethod(lambda *a: None)})()
+    sys.meta_path.append(added)
     patcher.restore()
-    assert late_module.value() == "real" and sys.meta_path == finders
+    assert late_module.value() == "real" and sys.meta_path == [*finders, added]
+    sys.meta_path.remove(added)
     now = Patcher()  # a module already loaded is patched at once
     now.after_import("late_module", lambda m: now.set(m, "value", lambda: "again"))
     assert late_module.value() == "again" and sys.meta_path == finders

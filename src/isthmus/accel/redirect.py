@@ -7,6 +7,7 @@ bundles the target accelerator, the log and the helpers the rule modules (`rules
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -31,7 +32,8 @@ class Patcher:
     """
 
     def __init__(self) -> None:
-        self._undo: list[tuple[Any, str, Any, bool]] = []  # (object, name, previous own value, is a mapping)
+        # (object, name, previous own value, is a mapping); is None: (list, "", item added to it)
+        self._undo: list[tuple[Any, str, Any, bool | None]] = []
         self._jit_ids: list[int] = []  # ids of replacements registered as TorchScript builtins
         self._swaps: dict[int, Any] = {}  # id(value before) -> replacement, for `rebind`
 
@@ -73,8 +75,10 @@ class Patcher:
         loaded = sys.modules.get(module)
         if loaded is not None:
             apply(loaded)
-        else:
-            self.set(sys, "meta_path", [_AfterImport(module, apply), *sys.meta_path])
+            return
+        finder = _AfterImport(module, apply)
+        sys.meta_path.insert(0, finder)  # the list itself: finders the program adds meanwhile stay
+        self._undo.append((sys.meta_path, "", finder, None))
 
     def set_setting(self, obj: Any, name: str, value: Any) -> None:
         """Write a setting that `obj` computes (a property or a `__setattr__` hook, as torch_npu's `allow_hf32`):
@@ -88,7 +92,10 @@ class Patcher:
             table.pop(self._jit_ids.pop(), None)  # the id could be reused by another object once freed
         while self._undo:
             obj, name, old, is_mapping = self._undo.pop()
-            if is_mapping:
+            if is_mapping is None:
+                with contextlib.suppress(ValueError):  # the program may have taken it out itself
+                    obj.remove(old)
+            elif is_mapping:
                 if old is _MISSING:
                     obj.pop(name, None)
                 else:
