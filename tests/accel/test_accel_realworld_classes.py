@@ -101,6 +101,29 @@ def test_cuda_graphs_run_eagerly_and_a_replay_fails_clearly() -> None:
     assert {"torch.cuda.make_graphed_callables", "torch.cuda.CUDAGraph", "torch.cuda.graph"} <= kinds
 
 
+@pytest.mark.parametrize("constructors_known_before", [True, False])
+def test_with_torch_device_cuda_gives_factories_the_target_as_default_device(constructors_known_before: bool) -> None:
+    # class: `with torch.device("cuda"): model = Transformer(args)` (DeepSeek-V3 inference/generate.py): the factories
+    # raised "Torch not compiled with CUDA enabled" (or landed on CUDA), and the report said "redirected: nothing".
+    # torch's default-device mode knows its factories from a set built on first use: both orders must work.
+    from torch.utils._device import DeviceContext, _device_constructors
+
+    _device_constructors.cache_clear()
+    if constructors_known_before:
+        _device_constructors()
+    real_init = DeviceContext.__init__
+    with redirect("cpu") as log:
+        with torch.device("cuda"):
+            made = [torch.empty(2), torch.empty_permuted((2, 3), (0, 1)), torch.nn.Linear(2, 2).weight]
+        with torch.device("cuda:0") as dev:
+            made.append(torch.fft.rfftfreq(4))
+    assert [t.device.type for t in made] == ["cpu"] * 4
+    assert dev.type == "cuda"  # the object the program holds is unchanged; only the default it sets is mapped
+    assert {r.what: r.count for r in log.redirected}.get("with torch.device(cuda)") == 2
+    assert DeviceContext.__init__ is real_init  # restored on leaving
+    _device_constructors.cache_clear()
+
+
 def test_spawned_processes_run_under_the_same_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
     # class: mp.spawn children started without the redirection and called the real nccl / CUDA
     import torch.multiprocessing as mp

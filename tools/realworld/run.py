@@ -10,6 +10,11 @@ one, and compare the numbers its `compare` pattern captures (relative tolerance 
 files the two runs wrote (`"compare": "files"`). Prints one Markdown table row per script (the table in
 docs/accel.md) and writes `results.json` in the work directory.
 None of the scripts' code is kept in this repository: only the manifest and this runner.
+
+Optional entry fields: `module` (run `python -m MODULE args...`, `isthmus run -m MODULE ...` under isthmus,
+instead of `script`), `executables` (programs the script calls, e.g. ffmpeg: the runner stops with a message
+naming any that is not on PATH), `requires` (pinned PyPI packages beyond isthmus), `env`, `cpu_env`,
+`before`, `launcher`, `pythonpath`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gen_inference  # our generators (this directory is on sys.path when the runner runs)
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -84,6 +90,8 @@ def cora_like(root: Path) -> None:
 
 
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
+DATA["whisper_tiny"] = gen_inference.whisper_tiny
+DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------
@@ -103,7 +111,8 @@ def materialise(entry: dict[str, Any], mirrors: Path, dest: Path) -> None:
 
 
 def _command(entry: dict[str, Any], under_isthmus: bool, extra: list[str]) -> list[str]:
-    script = [entry["script"], *entry["args"], *extra]
+    program = ["-m", entry["module"]] if entry.get("module") else [entry["script"]]
+    script = [*program, *entry["args"], *extra]
     if entry.get("launcher") == "torchrun2":
         launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
         # every rank writes the report atomically to the same path: it holds one rank's redirections
@@ -174,6 +183,9 @@ def compare(entry: dict[str, Any], cuda_out: str, cpu_out: str | None) -> tuple[
 
 def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any]:
     dest = work / entry["name"]
+    missing = [exe for exe in entry.get("executables", []) if shutil.which(exe) is None]
+    if missing:
+        raise SystemExit(f"{entry['name']}: needs {', '.join(missing)} on PATH (see the entry's `executables`)")
     materialise(entry, mirrors, dest)
     if entry.get("before"):
         _run([sys.executable, *entry["before"]], dest, entry).check_returncode()
@@ -196,7 +208,7 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
         "name": entry["name"],
         "repo": entry["repo"],
         "commit": entry["commit"][:12],
-        "script": entry["script"],
+        "script": entry.get("script") or f"-m {entry['module']}",
         "exit": cuda.returncode,
         "cpu_exit": cpu.returncode if cpu else None,
         "result": "match" if passed and cpu else "runs" if passed else "FAIL",
