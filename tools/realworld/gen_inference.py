@@ -4,7 +4,7 @@ The checkpoints are built with the materialised snapshot's own model classes (so
 script loads) from a fixed seed, in a child process of the same Python (the snapshot's modules never enter the
 runner's process):
 
-    python tools/realworld/gen_inference.py {whisper,deepseek} WORKDIR
+    python tools/realworld/gen_inference.py {whisper,deepseek} WORKDIR [MODEL_PARALLEL]
 
 Nothing is downloaded; every file written here is ours.
 """
@@ -70,8 +70,8 @@ CHAT_TEMPLATE = (
 )
 
 
-def _child(kind: str, root: Path) -> None:
-    subprocess.run([sys.executable, str(Path(__file__).resolve()), kind, str(root)], cwd=root, check=True)
+def _child(kind: str, root: Path, *extra: str) -> None:
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), kind, str(root), *extra], cwd=root, check=True)
 
 
 def tones_wav(path: Path, seconds: float = 3.0) -> None:
@@ -93,14 +93,19 @@ def whisper_tiny(root: Path) -> None:
     _child("whisper", root)
 
 
-def deepseek_tiny(root: Path) -> None:
+def deepseek_tiny(root: Path, model_parallel: int = 1) -> None:
     """config.json (ModelArgs), ckpt/ (model0-mp1.safetensors, a word-level tokenizer) and prompts.txt."""
     (root / "config.json").write_text(json.dumps(DEEPSEEK_ARGS, indent=1), encoding="utf-8")
     (root / "prompts.txt").write_text("w1 w2 w3 .\nw7 w11 w13 w17 ?\n", encoding="utf-8")
     ckpt = root / "ckpt"
     ckpt.mkdir(exist_ok=True)
     _tokenizer(ckpt)
-    _child("deepseek", root)
+    _child("deepseek", root, str(model_parallel))
+
+
+def deepseek_tiny_mp2(root: Path) -> None:
+    """As `deepseek_tiny`, with the same weights split for two model-parallel ranks (model{0,1}-mp2.safetensors)."""
+    deepseek_tiny(root, model_parallel=2)
 
 
 def _tokenizer(ckpt: Path) -> None:
@@ -149,19 +154,58 @@ def _build_whisper(root: Path) -> None:
     torch.save({"dims": dict(WHISPER_DIMS), "model_state_dict": state}, root / "tiny.pt")
 
 
-def _build_deepseek(root: Path) -> None:
+class _Rank:
+    """What inference/model.py asks torch.distributed while it sizes its shards (no process group is needed)."""
+
+    def __init__(self, rank: int, world: int) -> None:
+        self.rank, self.world = rank, world
+
+    def is_initialized(self) -> bool:
+        return True
+
+    def get_world_size(self) -> int:
+        return self.world
+
+    def get_rank(self) -> int:
+        return self.rank
+
+
+def _build_deepseek(root: Path, model_parallel: int = 1) -> None:
     import torch
-    from safetensors.torch import save_model
+    from safetensors.torch import save_file, save_model
 
     sys.path.insert(0, str(root / "inference"))
-    from model import ModelArgs, Transformer  # the snapshot's inference/model.py
+    import model as ds  # the snapshot's inference/model.py
 
     torch.set_default_dtype(torch.bfloat16)  # as generate.py builds it
-    model = Transformer(ModelArgs(**DEEPSEEK_ARGS))
-    _seeded_init(model, std=0.3)
-    save_model(model, str(root / "ckpt" / "model0-mp1.safetensors"))
+    full = ds.Transformer(ds.ModelArgs(**DEEPSEEK_ARGS))
+    _seeded_init(full, std=0.3)
+    if model_parallel == 1:
+        save_model(full, str(root / "ckpt" / "model0-mp1.safetensors"))
+        return
+    weights, real_dist = full.state_dict(), ds.dist
+    for rank in range(model_parallel):
+        ds.dist = _Rank(rank, model_parallel)  # type: ignore[assignment]
+        shard = ds.Transformer(ds.ModelArgs(**DEEPSEEK_ARGS)).state_dict()  # this rank's names and shapes
+        ds.dist = real_dist
+        save_file({k: _slice(weights[k], v.shape, rank) for k, v in shard.items()}, str(_shard_path(root, rank)))
+
+
+def _slice(whole: object, shape: object, rank: int) -> object:
+    """This rank's part of a whole tensor: the equal chunk along the one dimension whose size differs."""
+    split = [d for d, (a, b) in enumerate(zip(whole.shape, shape, strict=True)) if a != b]  # type: ignore[attr-defined]
+    if not split:
+        return whole.contiguous()  # type: ignore[attr-defined]
+    size = shape[split[0]]  # type: ignore[index]
+    return whole.narrow(split[0], rank * size, size).contiguous()  # type: ignore[attr-defined]
+
+
+def _shard_path(root: Path, rank: int) -> Path:
+    return root / "ckpt" / f"model{rank}-mp2.safetensors"
 
 
 if __name__ == "__main__":
-    builders = {"whisper": _build_whisper, "deepseek": _build_deepseek}
-    builders[sys.argv[1]](Path(sys.argv[2]).resolve())
+    if sys.argv[1] == "whisper":
+        _build_whisper(Path(sys.argv[2]).resolve())
+    else:
+        _build_deepseek(Path(sys.argv[2]).resolve(), int(sys.argv[3]))

@@ -13,8 +13,9 @@ None of the scripts' code is kept in this repository: only the manifest and this
 
 Optional entry fields: `module` (run `python -m MODULE args...`, `isthmus run -m MODULE ...` under isthmus,
 instead of `script`), `executables` (programs the script calls, e.g. ffmpeg: the runner stops with a message
-naming any that is not on PATH), `requires` (pinned PyPI packages beyond isthmus), `env`, `cpu_env`,
-`before`, `launcher`, `pythonpath`.
+naming any that is not on PATH), `same_stdout_as` (a script without a CPU mode whose stdout under isthmus must
+equal that of an entry run before it, e.g. the same model split over two processes), `requires` (pinned PyPI
+packages beyond isthmus), `env`, `cpu_env`, `before`, `launcher`, `pythonpath`.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def cora_like(root: Path) -> None:
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
 DATA["whisper_tiny"] = gen_inference.whisper_tiny
 DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
+DATA["deepseek_tiny_mp2"] = gen_inference.deepseek_tiny_mp2
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------
@@ -218,7 +220,20 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
         "unmapped": [r["what"] for r in data.get("unmapped", [])],
         "failed_at": data.get("failed_at"),
         "stderr_tail": cuda.stderr.strip().splitlines()[-25:],
+        "stdout": cuda.stdout,
     }
+
+
+def same_stdout(r: dict[str, Any], ref: str, outputs: dict[str, str]) -> None:
+    """`same_stdout_as`: the entry's stdout against that of an entry run before it in this invocation."""
+    if ref not in outputs:
+        r["detail"] += f"; {ref} not run before it (list both with --only)"
+        r["result"] = "FAIL"
+    elif outputs[ref].strip() == r["stdout"].strip():
+        r["detail"] += f"; stdout identical to {ref}'s"
+    else:
+        r["detail"] += f"; stdout differs from {ref}'s"
+        r["result"] = "FAIL"
 
 
 def main() -> int:
@@ -231,12 +246,16 @@ def main() -> int:
     SITES.extend(str(Path(p).resolve()) for p in args.site)
     manifest = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
     results = []
+    outputs: dict[str, str] = {}  # name -> stdout under isthmus, for `same_stdout_as`
     print("| script | repo @ commit | result | detail | kinds redirected | unmapped |")
     print("|---|---|---|---|---|---|")
     for entry in manifest["scripts"]:
         if args.only and entry["name"] not in args.only:
             continue
         r = run_entry(entry, args.mirrors, args.work)
+        if entry.get("same_stdout_as") and r["result"] != "FAIL":
+            same_stdout(r, entry["same_stdout_as"], outputs)
+        outputs[entry["name"]] = r.pop("stdout")
         results.append(r)
         unmapped = ", ".join(r["unmapped"]) or "none"
         print(
