@@ -232,3 +232,36 @@ def test_a_failure_in_a_spawned_process_names_its_cuda_use(tmp_path: Path) -> No
     assert failure.site.endswith("multi.py:5 (in a spawned process)") and failure.cuda
     assert failure.call == "torch.distributed.distributed_c10d._new_process_group_helper"
     assert failure.error == "RuntimeError: Distributed package doesn't have NCCL built in"
+
+
+def test_triton_kernels_are_interpreted_on_a_target_without_triton(monkeypatch: pytest.MonkeyPatch) -> None:
+    # class: DeepSeek-V3's fp8 path launches `@triton.jit` kernels: "AssertionError: libcuda.so cannot found!" in
+    # Triton's NVIDIA driver. Triton reads TRITON_INTERPRET when a kernel is decorated.
+    import os
+
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu"):
+        assert os.environ.get("TRITON_INTERPRET") == "1"
+    assert "TRITON_INTERPRET" not in os.environ  # restored on leaving
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    with redirect("cpu"):
+        assert os.environ["TRITON_INTERPRET"] == "0"  # the program's own setting is kept
+
+
+def test_a_triton_kernel_runs_on_cpu_tensors_under_the_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
+    triton = pytest.importorskip("triton")
+    tl = pytest.importorskip("triton.language")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu") as log:
+
+        @triton.jit
+        def scaled(x_ptr, y_ptr, n, BLOCK: tl.constexpr):  # type: ignore[no-untyped-def]
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            mask = offs < n
+            tl.store(y_ptr + offs, tl.load(x_ptr + offs, mask=mask) * 2.0, mask=mask)
+
+        x = torch.arange(10, dtype=torch.float32).cuda()
+        y = torch.empty(10, device="cuda")
+        scaled[(triton.cdiv(10, 8),)](x, y, 10, BLOCK=8)
+    assert y.device.type == "cpu" and y.tolist() == [2.0 * v for v in range(10)]
+    assert any("Triton's interpreter" in note for note in log.notes)

@@ -4,7 +4,8 @@ The checkpoints are built with the materialised snapshot's own model classes (so
 script loads) from a fixed seed, in a child process of the same Python (the snapshot's modules never enter the
 runner's process):
 
-    python tools/realworld/gen_inference.py {whisper,deepseek} WORKDIR [MODEL_PARALLEL]
+    python tools/realworld/gen_inference.py whisper WORKDIR
+    python tools/realworld/gen_inference.py deepseek WORKDIR MODEL_PARALLEL
 
 Nothing is downloaded; every file written here is ours.
 """
@@ -93,9 +94,9 @@ def whisper_tiny(root: Path) -> None:
     _child("whisper", root)
 
 
-def deepseek_tiny(root: Path, model_parallel: int = 1) -> None:
+def deepseek_tiny(root: Path, model_parallel: int = 1, dtype: str = "bf16") -> None:
     """config.json (ModelArgs), ckpt/ (model0-mp1.safetensors, a word-level tokenizer) and prompts.txt."""
-    (root / "config.json").write_text(json.dumps(DEEPSEEK_ARGS, indent=1), encoding="utf-8")
+    (root / "config.json").write_text(json.dumps({**DEEPSEEK_ARGS, "dtype": dtype}, indent=1), encoding="utf-8")
     (root / "prompts.txt").write_text("w1 w2 w3 .\nw7 w11 w13 w17 ?\n", encoding="utf-8")
     ckpt = root / "ckpt"
     ckpt.mkdir(exist_ok=True)
@@ -106,6 +107,12 @@ def deepseek_tiny(root: Path, model_parallel: int = 1) -> None:
 def deepseek_tiny_mp2(root: Path) -> None:
     """As `deepseek_tiny`, with the same weights split for two model-parallel ranks (model{0,1}-mp2.safetensors)."""
     deepseek_tiny(root, model_parallel=2)
+
+
+def deepseek_tiny_fp8(root: Path) -> None:
+    """As `deepseek_tiny` in fp8: float8_e4m3fn linear weights with their block scales (all 1), which the model
+    dequantises with its Triton kernel."""
+    deepseek_tiny(root, dtype="fp8")
 
 
 def _tokenizer(ckpt: Path) -> None:
@@ -127,8 +134,10 @@ def _tokenizer(ckpt: Path) -> None:
     (ckpt / "tokenizer_config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
 
 
-def _seeded_init(module: object, std: float) -> None:
-    """Every floating parameter from one seeded generator (the classes leave some uninitialised: torch.empty)."""
+def _seeded_init(module: object, std: float, fp8_grid: bool = False) -> None:
+    """Every floating parameter from one seeded generator (the classes leave some uninitialised: torch.empty).
+    `fp8_grid`: matrices take only values float8_e4m3fn holds, so a bf16 model and its fp8 twin (scales 1) compute
+    the same numbers."""
     import torch
 
     gen = torch.Generator().manual_seed(SEED)
@@ -136,10 +145,11 @@ def _seeded_init(module: object, std: float) -> None:
         with torch.no_grad():
             if name.endswith("bias"):
                 param.zero_()
-            elif param.ndim == 1:  # norms
+            elif param.ndim == 1 or name.endswith(".scale"):  # norms, fp8 block scales
                 param.fill_(1.0)
             else:
-                param.copy_(torch.randn(param.shape, generator=gen, dtype=torch.float32) * std)
+                values = torch.randn(param.shape, generator=gen, dtype=torch.float32) * std
+                param.copy_(values.to(torch.float8_e4m3fn).float() if fp8_grid else values)
 
 
 def _build_whisper(root: Path) -> None:
@@ -178,15 +188,16 @@ def _build_deepseek(root: Path, model_parallel: int = 1) -> None:
     import model as ds  # the snapshot's inference/model.py
 
     torch.set_default_dtype(torch.bfloat16)  # as generate.py builds it
-    full = ds.Transformer(ds.ModelArgs(**DEEPSEEK_ARGS))
-    _seeded_init(full, std=0.3)
+    args = json.loads((root / "config.json").read_text(encoding="utf-8"))
+    full = ds.Transformer(ds.ModelArgs(**args))
+    _seeded_init(full, std=0.3, fp8_grid=True)
     if model_parallel == 1:
         save_model(full, str(root / "ckpt" / "model0-mp1.safetensors"))
         return
     weights, real_dist = full.state_dict(), ds.dist
     for rank in range(model_parallel):
         ds.dist = _Rank(rank, model_parallel)  # type: ignore[assignment]
-        shard = ds.Transformer(ds.ModelArgs(**DEEPSEEK_ARGS)).state_dict()  # this rank's names and shapes
+        shard = ds.Transformer(ds.ModelArgs(**args)).state_dict()  # this rank's names and shapes
         ds.dist = real_dist
         save_file({k: _slice(weights[k], v.shape, rank) for k, v in shard.items()}, str(_shard_path(root, rank)))
 

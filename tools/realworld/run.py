@@ -94,6 +94,7 @@ DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like":
 DATA["whisper_tiny"] = gen_inference.whisper_tiny
 DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
 DATA["deepseek_tiny_mp2"] = gen_inference.deepseek_tiny_mp2
+DATA["deepseek_tiny_fp8"] = gen_inference.deepseek_tiny_fp8
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------
@@ -159,17 +160,18 @@ def compare_files(entry: dict[str, Any], dest: Path) -> tuple[bool, str]:
     return same, f"identical output file ({len(got)} bytes)" if same else "output files differ"
 
 
+def kept(entry: dict[str, Any], text: str) -> list[str]:
+    """The lines of a stdout that are compared: all but those matching `ignore` (they echo the differing arguments)."""
+    ignore = re.compile(entry.get("ignore") or r"(?!)")
+    return [ln for ln in text.strip().splitlines() if not ignore.search(ln)]
+
+
 def compare(entry: dict[str, Any], cuda_out: str, cpu_out: str | None) -> tuple[bool, str]:
     if entry["compare"] == "stdout":
         if cpu_out is None:
             return True, "no CPU mode"
-        ignore = re.compile(entry.get("ignore") or r"(?!)")  # lines that echo the differing arguments
-
-        def kept(text: str) -> list[str]:
-            return [ln for ln in text.strip().splitlines() if not ignore.search(ln)]
-
-        same = kept(cuda_out) == kept(cpu_out)
-        return same, f"identical stdout ({len(kept(cuda_out))} lines)" if same else "stdout differs"
+        same = kept(entry, cuda_out) == kept(entry, cpu_out)
+        return same, f"identical stdout ({len(kept(entry, cuda_out))} lines)" if same else "stdout differs"
     got = numbers(cuda_out, entry["compare"])
     if not got:
         return False, "no numbers matched the compare pattern"
@@ -224,12 +226,13 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
     }
 
 
-def same_stdout(r: dict[str, Any], ref: str, outputs: dict[str, str]) -> None:
+def same_stdout(entry: dict[str, Any], r: dict[str, Any], outputs: dict[str, str]) -> None:
     """`same_stdout_as`: the entry's stdout against that of an entry run before it in this invocation."""
+    ref = entry["same_stdout_as"]
     if ref not in outputs:
         r["detail"] += f"; {ref} not run before it (list both with --only)"
         r["result"] = "FAIL"
-    elif outputs[ref].strip() == r["stdout"].strip():
+    elif kept(entry, outputs[ref]) == kept(entry, r["stdout"]):
         r["detail"] += f"; stdout identical to {ref}'s"
     else:
         r["detail"] += f"; stdout differs from {ref}'s"
@@ -254,7 +257,7 @@ def main() -> int:
             continue
         r = run_entry(entry, args.mirrors, args.work)
         if entry.get("same_stdout_as") and r["result"] != "FAIL":
-            same_stdout(r, entry["same_stdout_as"], outputs)
+            same_stdout(entry, r, outputs)
         outputs[entry["name"]] = r.pop("stdout")
         results.append(r)
         unmapped = ", ".join(r["unmapped"]) or "none"
