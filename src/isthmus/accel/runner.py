@@ -33,8 +33,8 @@ IS_AVAILABLE_NOTE = (
 )
 TRITON_INTERPRET = "TRITON_INTERPRET"
 TRITON_NOTE = (
-    "the target has no Triton backend: the program's Triton kernels ran in Triton's interpreter (TRITON_INTERPRET=1), "
-    "on the host and much slower than compiled"
+    "Triton was imported and the target has no Triton backend: any `@triton.jit` kernel ran in Triton's interpreter "
+    "(TRITON_INTERPRET=1), on the host and much slower than compiled"
 )
 _active = False
 _ISTHMUS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
