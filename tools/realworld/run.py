@@ -12,10 +12,11 @@ docs/accel.md) and writes `results.json` in the work directory.
 None of the scripts' code is kept in this repository: only the manifest and this runner.
 
 Optional entry fields: `module` (run `python -m MODULE args...`, `isthmus run -m MODULE ...` under isthmus,
-instead of `script`), `executables` (programs the script calls, e.g. ffmpeg: the runner stops with a message
-naming any that is not on PATH), `same_stdout_as` (a script without a CPU mode whose stdout under isthmus must
-equal that of an entry run before it, e.g. the same model split over two processes), `requires` (pinned PyPI
-packages beyond isthmus), `env`, `cpu_env`, `before`, `launcher`, `pythonpath`.
+instead of `script`), `executables` (programs the script calls, installed with the system's package manager,
+e.g. ffmpeg from Debian's `ffmpeg`: the runner stops with a message naming any that is not on PATH),
+`same_stdout_as` (a script without a CPU mode whose stdout under isthmus must equal that of an entry run before
+it, e.g. the same model split over two processes), `requires` (pinned PyPI packages beyond isthmus), `env`,
+`cpu_env`, `before`, `launcher`, `pythonpath`.
 """
 
 from __future__ import annotations
