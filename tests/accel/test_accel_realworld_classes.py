@@ -101,6 +101,29 @@ def test_cuda_graphs_run_eagerly_and_a_replay_fails_clearly() -> None:
     assert {"torch.cuda.make_graphed_callables", "torch.cuda.CUDAGraph", "torch.cuda.graph"} <= kinds
 
 
+@pytest.mark.parametrize("constructors_known_before", [True, False])
+def test_with_torch_device_cuda_gives_factories_the_target_as_default_device(constructors_known_before: bool) -> None:
+    # class: `with torch.device("cuda"): model = Transformer(args)` (DeepSeek-V3 inference/generate.py): the factories
+    # raised "Torch not compiled with CUDA enabled" (or landed on CUDA), and the report said "redirected: nothing".
+    # torch's default-device mode knows its factories from a set built on first use: both orders must work.
+    from torch.utils._device import DeviceContext, _device_constructors
+
+    _device_constructors.cache_clear()
+    if constructors_known_before:
+        _device_constructors()
+    real_init = DeviceContext.__init__
+    with redirect("cpu") as log:
+        with torch.device("cuda"):
+            made = [torch.empty(2), torch.empty_permuted((2, 3), (0, 1)), torch.nn.Linear(2, 2).weight]
+        with torch.device("cuda:0") as dev:
+            made.append(torch.fft.rfftfreq(4))
+    assert [t.device.type for t in made] == ["cpu"] * 4
+    assert dev.type == "cuda"  # the object the program holds is unchanged; only the default it sets is mapped
+    assert {r.what: r.count for r in log.redirected}.get("with torch.device(cuda)") == 2
+    assert DeviceContext.__init__ is real_init  # restored on leaving
+    _device_constructors.cache_clear()
+
+
 def test_spawned_processes_run_under_the_same_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
     # class: mp.spawn children started without the redirection and called the real nccl / CUDA
     import torch.multiprocessing as mp
@@ -209,3 +232,36 @@ def test_a_failure_in_a_spawned_process_names_its_cuda_use(tmp_path: Path) -> No
     assert failure.site.endswith("multi.py:5 (in a spawned process)") and failure.cuda
     assert failure.call == "torch.distributed.distributed_c10d._new_process_group_helper"
     assert failure.error == "RuntimeError: Distributed package doesn't have NCCL built in"
+
+
+def test_triton_kernels_are_interpreted_on_a_target_without_triton(monkeypatch: pytest.MonkeyPatch) -> None:
+    # class: DeepSeek-V3's fp8 path launches `@triton.jit` kernels: "AssertionError: libcuda.so cannot found!" in
+    # Triton's NVIDIA driver. Triton reads TRITON_INTERPRET when a kernel is decorated.
+    import os
+
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu"):
+        assert os.environ.get("TRITON_INTERPRET") == "1"
+    assert "TRITON_INTERPRET" not in os.environ  # restored on leaving
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    with redirect("cpu"):
+        assert os.environ["TRITON_INTERPRET"] == "0"  # the program's own setting is kept
+
+
+def test_a_triton_kernel_runs_on_cpu_tensors_under_the_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
+    triton = pytest.importorskip("triton")
+    tl = pytest.importorskip("triton.language")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu") as log:
+
+        @triton.jit
+        def scaled(x_ptr, y_ptr, n, BLOCK: tl.constexpr):  # type: ignore[no-untyped-def]
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            mask = offs < n
+            tl.store(y_ptr + offs, tl.load(x_ptr + offs, mask=mask) * 2.0, mask=mask)
+
+        x = torch.arange(10, dtype=torch.float32).cuda()
+        y = torch.empty(10, device="cuda")
+        scaled[(triton.cdiv(10, 8),)](x, y, 10, BLOCK=8)
+    assert y.device.type == "cpu" and y.tolist() == [2.0 * v for v in range(10)]
+    assert any("Triton's interpreter" in note for note in log.notes)

@@ -1,8 +1,9 @@
 """Rewrite CUDA device arguments, and only device arguments, to the target device.
 
 Covered: `Tensor.cuda()`, `Module.cuda()`, the device (first positional or `device=`) of `Tensor.to`/`Module.to`,
-`device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `torch.load(map_location=...)`
-(including checkpoints saved on CUDA loaded without one) and `Tensor.pin_memory()` on the CPU target. A string
+`device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `with torch.device("cuda"):`,
+`torch.load(map_location=...)` (including checkpoints saved on CUDA loaded without one) and `Tensor.pin_memory()` on
+the CPU target. A string
 anywhere else (a path, a label, a dict key) is never touched, and `torch.device` itself stays the real type:
 a `torch.device("cuda")` object is rewritten where it is consumed.
 """
@@ -160,6 +161,21 @@ def _set_default_device(ctx: RedirectContext, original: Callable[..., Any]) -> C
     return set_default_device
 
 
+def _device_context_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    """`torch.utils._device.DeviceContext.__init__`: the mode that `with torch.device("cuda"):` pushes (torch.device's
+    `__enter__` builds one) gives every factory called inside, the ones isthmus does not wrap included
+    (`torch.empty_permuted`, `torch.fft.fftfreq`), a default device: make that the target."""
+    to = f"with torch.device({ctx.type})"
+
+    def __init__(self: Any, device: Any) -> None:
+        if is_cuda_or_ordinal(device):
+            ctx.log.hit("with torch.device(cuda)", to)
+            device = ctx.map_device(device)
+        original(self, device)
+
+    return __init__
+
+
 def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     """`torch.device` that maps a bare ordinal (`torch.device(rank)`, which torch reads as "accelerator device N")
     to the target; every other form builds the real device unchanged (`torch.device("cuda")` is rewritten where it
@@ -201,3 +217,6 @@ def install(ctx: RedirectContext) -> None:
     p.set(torch, "load", _load(ctx, torch.load))
     p.set(torch, "set_default_device", _set_default_device(ctx, torch.set_default_device))
     p.set(torch, "device", _device_type(ctx, torch.device))
+    from torch.utils._device import DeviceContext  # private: the only hook on `with torch.device(...)`
+
+    p.set(DeviceContext, "__init__", _device_context_init(ctx, DeviceContext.__init__))
