@@ -265,3 +265,22 @@ def test_a_triton_kernel_runs_on_cpu_tensors_under_the_redirection(monkeypatch: 
         scaled[(triton.cdiv(10, 8),)](x, y, 10, BLOCK=8)
     assert y.device.type == "cpu" and y.tolist() == [2.0 * v for v in range(10)]
     assert any("Triton's interpreter" in note for note in log.notes)
+
+
+def test_ascend_compiles_triton_kernels_only_through_triton_ascend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stock `triton` has no Ascend backend (interpret there); Triton-Ascend provides the `triton` module and compiles
+    import importlib.metadata
+
+    from isthmus.accel.npu import NpuAccelerator
+
+    installed: set[str] = set()
+
+    def distribution(name: str) -> object:
+        if name not in installed:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return object()
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    assert NpuAccelerator().supports_triton() is False
+    installed.add("triton-ascend")
+    assert NpuAccelerator().supports_triton() is True
