@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import gen_rw_hf  # the Hugging Face cache generators (this directory is on the path when run as a script)
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -84,6 +85,7 @@ def cora_like(root: Path) -> None:
 
 
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
+DATA["hf_glue_mrpc"] = gen_rw_hf.hf_glue_mrpc
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------

@@ -183,9 +183,22 @@ def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     return Meta("device", (), {"__module__": "torch", "__doc__": real.__doc__, "__wrapped__": real})
 
 
+def _freeze_default_device_constructors() -> None:
+    """torch's default-device mode (`with torch.device("meta"):`, `torch.set_default_device`) recognises the
+    factories it places by identity, in a set it builds once, on first use. Built while the factories are wrapped,
+    the set holds the wrappers, the real factory the wrapper calls is not in it, and the default device is silently
+    ignored (a model built under `torch.device("meta")` lands on the CPU). Build it from the real functions first."""
+    try:
+        from torch.utils._device import _device_constructors
+    except ImportError:  # a torch without the private helper builds nothing we could spoil
+        return
+    _device_constructors()
+
+
 def install(ctx: RedirectContext) -> None:
     """Patch the device-taking entry points for the duration of the redirection."""
     p = ctx.patcher
+    _freeze_default_device_constructors()
     tensor_to, module_to = torch.Tensor.to, torch.nn.Module.to
     p.set(torch.Tensor, "to", _to(ctx, "Tensor", tensor_to))
     p.set(torch.nn.Module, "to", _to(ctx, "Module", module_to))
