@@ -162,3 +162,45 @@ def hf_glue_mrpc(root: Path) -> None:
     tiny_bert(hf_home, "bert-base-cased", corpus)
     cached_dataset(hf_home, "nyu-mll/glue", "mrpc", splits)
     cached_metric(hf_home, "glue")
+
+
+def tiny_llama(root: Path) -> None:
+    """tiny-llama/: a 2-layer random Llama (width 32) and a byte-level BPE tokenizer trained on the text of the
+    materialised `data/*.json` demo sets (LLaMA-Factory's), as `model_name_or_path` reads a local model dir."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    texts: list[str] = []
+    for path in sorted((root / "data").glob("*.json")):
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(rows, list):
+            texts += [str(v) for row in rows if isinstance(row, dict) for v in row.values()]
+    specials = ["<unk>", "<s>", "</s>", "<pad>"]
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=512, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(texts or ["hello world"], trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, unk_token="<unk>", bos_token="<s>", eos_token="</s>", pad_token="<pad>"
+    )
+    out = root / "tiny-llama"
+    tokenizer.save_pretrained(out)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(out)

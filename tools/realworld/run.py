@@ -86,6 +86,7 @@ def cora_like(root: Path) -> None:
 
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
 DATA["hf_glue_mrpc"] = gen_rw_hf.hf_glue_mrpc
+DATA["tiny_llama"] = gen_rw_hf.tiny_llama
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------
