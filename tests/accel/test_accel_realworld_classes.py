@@ -284,3 +284,17 @@ def test_ascend_compiles_triton_kernels_only_through_triton_ascend(monkeypatch: 
     assert NpuAccelerator().supports_triton() is False
     installed.add("triton-ascend")
     assert NpuAccelerator().supports_triton() is True
+
+
+def test_default_device_context_still_places_factories_under_the_redirection() -> None:
+    # class: transformers builds models under `with torch.device("meta"):`; with the factories wrapped, torch's
+    # default-device mode no longer recognised them, buffers were made on the CPU and later replaced by
+    # uninitialised memory (BERT's position_ids -> "IndexError: index out of range in self")
+    from torch.utils._device import _device_constructors
+
+    _device_constructors.cache_clear()  # as in a fresh process, where the first use comes after the patching
+    with redirect("cpu"):
+        with torch.device("meta"):
+            made = [torch.arange(4), torch.zeros(2), torch.empty(3), torch.nn.Linear(2, 2).weight]
+        assert all(t.is_meta for t in made)
+        assert not torch.arange(2).is_meta  # and the context ends as usual

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import gen_inference  # our generators (this directory is on sys.path when the runner runs)
+import gen_rw_hf  # the Hugging Face cache generators (this directory is on the path when run as a script)
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -96,6 +97,8 @@ DATA["whisper_tiny"] = gen_inference.whisper_tiny
 DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
 DATA["deepseek_tiny_mp2"] = gen_inference.deepseek_tiny_mp2
 DATA["deepseek_tiny_fp8"] = gen_inference.deepseek_tiny_fp8
+DATA["hf_glue_mrpc"] = gen_rw_hf.hf_glue_mrpc
+DATA["tiny_llama"] = gen_rw_hf.tiny_llama
 
 
 # --- materialise and run ------------------------------------------------------------------------------------------

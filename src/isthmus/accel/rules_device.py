@@ -199,9 +199,27 @@ def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     return Meta("device", (), {"__module__": "torch", "__doc__": real.__doc__, "__wrapped__": real})
 
 
+def _default_device_mode(ctx: RedirectContext) -> None:
+    """torch's default-device mode (`with torch.device(...):`, `torch.set_default_device`), in the private module
+    `torch.utils._device`, the only hook on it:
+    - it recognises the factories it places by identity, in a set it builds once, on first use. Built while the
+      factories are wrapped, the set would hold the wrappers, not the real factories they call, and the default
+      device would be silently ignored (a model built under `torch.device("meta")` lands on the CPU): build it from
+      the real functions first;
+    - `with torch.device("cuda"):` pushes a `DeviceContext` (torch.device's `__enter__` builds one): its device
+      becomes the target's."""
+    try:
+        from torch.utils._device import DeviceContext, _device_constructors
+    except ImportError:  # a torch without these helpers: `with torch.device(...)` is not a default-device mode there
+        return
+    _device_constructors()
+    ctx.patcher.set(DeviceContext, "__init__", _device_context_init(ctx, DeviceContext.__init__))
+
+
 def install(ctx: RedirectContext) -> None:
     """Patch the device-taking entry points for the duration of the redirection."""
     p = ctx.patcher
+    _default_device_mode(ctx)  # first: before the factories are wrapped
     tensor_to, module_to = torch.Tensor.to, torch.nn.Module.to
     p.set(torch.Tensor, "to", _to(ctx, "Tensor", tensor_to))
     p.set(torch.nn.Module, "to", _to(ctx, "Module", module_to))
@@ -217,6 +235,3 @@ def install(ctx: RedirectContext) -> None:
     p.set(torch, "load", _load(ctx, torch.load))
     p.set(torch, "set_default_device", _set_default_device(ctx, torch.set_default_device))
     p.set(torch, "device", _device_type(ctx, torch.device))
-    from torch.utils._device import DeviceContext  # private: the only hook on `with torch.device(...)`
-
-    p.set(DeviceContext, "__init__", _device_context_init(ctx, DeviceContext.__init__))
