@@ -101,6 +101,29 @@ def test_cuda_graphs_run_eagerly_and_a_replay_fails_clearly() -> None:
     assert {"torch.cuda.make_graphed_callables", "torch.cuda.CUDAGraph", "torch.cuda.graph"} <= kinds
 
 
+@pytest.mark.parametrize("constructors_known_before", [True, False])
+def test_with_torch_device_cuda_gives_factories_the_target_as_default_device(constructors_known_before: bool) -> None:
+    # class: `with torch.device("cuda"): model = Transformer(args)` (DeepSeek-V3 inference/generate.py): the factories
+    # raised "Torch not compiled with CUDA enabled" (or landed on CUDA), and the report said "redirected: nothing".
+    # torch's default-device mode knows its factories from a set built on first use: both orders must work.
+    from torch.utils._device import DeviceContext, _device_constructors
+
+    _device_constructors.cache_clear()
+    if constructors_known_before:
+        _device_constructors()
+    real_init = DeviceContext.__init__
+    with redirect("cpu") as log:
+        with torch.device("cuda"):
+            made = [torch.empty(2), torch.empty_permuted((2, 3), (0, 1)), torch.nn.Linear(2, 2).weight]
+        with torch.device("cuda:0") as dev:
+            made.append(torch.fft.rfftfreq(4))
+    assert [t.device.type for t in made] == ["cpu"] * 4
+    assert dev.type == "cuda"  # the object the program holds is unchanged; only the default it sets is mapped
+    assert {r.what: r.count for r in log.redirected}.get("with torch.device(cuda)") == 2
+    assert DeviceContext.__init__ is real_init  # restored on leaving
+    _device_constructors.cache_clear()
+
+
 def test_spawned_processes_run_under_the_same_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
     # class: mp.spawn children started without the redirection and called the real nccl / CUDA
     import torch.multiprocessing as mp
@@ -211,6 +234,72 @@ def test_a_failure_in_a_spawned_process_names_its_cuda_use(tmp_path: Path) -> No
     assert failure.error == "RuntimeError: Distributed package doesn't have NCCL built in"
 
 
+def test_triton_kernels_are_interpreted_on_a_target_without_triton(monkeypatch: pytest.MonkeyPatch) -> None:
+    # class: DeepSeek-V3's fp8 path launches `@triton.jit` kernels: "AssertionError: libcuda.so cannot found!" in
+    # Triton's NVIDIA driver. Triton reads TRITON_INTERPRET when a kernel is decorated.
+    import os
+
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu"):
+        assert os.environ.get("TRITON_INTERPRET") == "1"
+    assert "TRITON_INTERPRET" not in os.environ  # restored on leaving
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    with redirect("cpu"):
+        assert os.environ["TRITON_INTERPRET"] == "0"  # the program's own setting is kept
+
+
+def test_a_triton_kernel_runs_on_cpu_tensors_under_the_redirection(monkeypatch: pytest.MonkeyPatch) -> None:
+    triton = pytest.importorskip("triton")
+    tl = pytest.importorskip("triton.language")
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with redirect("cpu") as log:
+
+        @triton.jit
+        def scaled(x_ptr, y_ptr, n, BLOCK: tl.constexpr):  # type: ignore[no-untyped-def]
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            mask = offs < n
+            tl.store(y_ptr + offs, tl.load(x_ptr + offs, mask=mask) * 2.0, mask=mask)
+
+        x = torch.arange(10, dtype=torch.float32).cuda()
+        y = torch.empty(10, device="cuda")
+        scaled[(triton.cdiv(10, 8),)](x, y, 10, BLOCK=8)
+    assert y.device.type == "cpu" and y.tolist() == [2.0 * v for v in range(10)]
+    assert any("Triton's interpreter" in note for note in log.notes)
+
+
+def test_ascend_compiles_triton_kernels_only_through_triton_ascend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stock `triton` has no Ascend backend (interpret there); Triton-Ascend provides the `triton` module and compiles
+    import importlib.metadata
+
+    from isthmus.accel.npu import NpuAccelerator
+
+    installed: set[str] = set()
+
+    def distribution(name: str) -> object:
+        if name not in installed:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return object()
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    assert NpuAccelerator().supports_triton() is False
+    installed.add("triton-ascend")
+    assert NpuAccelerator().supports_triton() is True
+
+
+def test_default_device_context_still_places_factories_under_the_redirection() -> None:
+    # class: transformers builds models under `with torch.device("meta"):`; with the factories wrapped, torch's
+    # default-device mode no longer recognised them, buffers were made on the CPU and later replaced by
+    # uninitialised memory (BERT's position_ids -> "IndexError: index out of range in self")
+    from torch.utils._device import _device_constructors
+
+    _device_constructors.cache_clear()  # as in a fresh process, where the first use comes after the patching
+    with redirect("cpu"):
+        with torch.device("meta"):
+            made = [torch.arange(4), torch.zeros(2), torch.empty(3), torch.nn.Linear(2, 2).weight]
+        assert all(t.is_meta for t in made)
+        assert not torch.arange(2).is_meta  # and the context ends as usual
+
+
 def test_fsdp_given_a_cuda_device_ordinal_shards_on_the_cpu(tmp_path: Path) -> None:
     # class: Lightning's FSDPStrategy passes `device_id=<cuda index>` and FSDP asked for an accelerator
     # ("Cannot access accelerator device when none is available"); its full state dict then asks for
@@ -286,25 +375,3 @@ def test_a_cuda_device_mesh_is_a_mesh_of_the_targets_devices(tmp_path: Path) -> 
     assert (mesh.device_type, direct.device_type, mesh.mesh_dim_names) == ("cpu", "cpu", ("data_parallel",))
     assert {r.what: r.to for r in log.records()}["DeviceMesh('cuda')"] == "DeviceMesh('cpu')"
     assert DeviceMesh.__init__ is original
-
-
-def test_device_contexts_build_on_meta_and_on_the_target() -> None:
-    # class: under the redirection `with torch.device("meta"):` (Lightning's `init_module(empty_init=True)`) built
-    # the model on the CPU, drawing its random init from the CPU generator, so litgpt's LoRA on two ranks started
-    # from other weights than in its CPU mode; and `with torch.device("cuda")` must give the target's device
-    from torch.utils import _device
-
-    _device._device_constructors.cache_clear()  # as in a fresh process, where the first use is under redirection
-    torch.manual_seed(0)
-    state = torch.get_rng_state()
-    with redirect("cpu") as log:
-        with torch.device("meta"):
-            lazy = torch.nn.Linear(4, 4)
-        assert torch.equal(torch.get_rng_state(), state)  # nothing initialised, nothing drawn
-        with torch.device("cuda:0"):
-            built, empty = torch.nn.Linear(4, 4), torch.empty(2)
-    with torch.device("meta"):
-        after = torch.nn.Linear(4, 4)
-    assert (lazy.weight.device.type, built.weight.device.type, empty.device.type) == ("meta", "cpu", "cpu")
-    assert after.weight.device.type == "meta"
-    assert {r.what: r.to for r in log.records()}["with torch.device(cuda)"] == "with torch.device(cpu)"

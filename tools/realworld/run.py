@@ -7,11 +7,16 @@ For each entry of `manifest.json`: materialise the listed paths of the repositor
 `--mirrors`) into a fresh work directory, write the synthetic data it reads (generated here, no download), run
 the script with its CUDA arguments under `isthmus run --target cpu`, run it again in its own CPU mode when it has
 one, and compare the numbers its `compare` pattern captures (relative tolerance 1e-3), its whole stdout, or the
-files the two runs wrote (`"compare": "files"`). An entry with `"module": "pkg"` runs `python -m pkg` (and
-`isthmus run ... -m pkg`) instead of a script file, with its `"pythonpath"` directory first on the path.
-Prints one Markdown table row per script (the table in docs/accel.md) and writes `results.json` in the work
-directory.
+files the two runs wrote (`"compare": "files"`). Prints one Markdown table row per script (the table in
+docs/accel.md) and writes `results.json` in the work directory.
 None of the scripts' code is kept in this repository: only the manifest and this runner.
+
+Optional entry fields: `module` (run `python -m MODULE args...`, `isthmus run -m MODULE ...` under isthmus,
+instead of `script`), `executables` (programs the script calls, installed with the system's package manager,
+e.g. ffmpeg from Debian's `ffmpeg`: the runner stops with a message naming any that is not on PATH),
+`same_stdout_as` (a script without a CPU mode whose stdout under isthmus must equal that of an entry run before
+it, e.g. the same model split over two processes), `requires` (pinned PyPI packages beyond isthmus), `env`,
+`cpu_env`, `before`, `launcher`, `pythonpath`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gen_lit  # this directory is first on sys.path when run as a script
+import gen_inference  # our generators (this directory is on sys.path when the runner runs)
+import gen_lit  # the litgpt checkpoint and data generators
+import gen_rw_hf  # the Hugging Face cache generators (this directory is on the path when run as a script)
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -87,6 +94,12 @@ def cora_like(root: Path) -> None:
 
 
 DATA = {"nanogpt_chars": nanogpt_chars, "input_txt": input_txt, "wikitext_like": wikitext_like, "cora_like": cora_like}
+DATA["whisper_tiny"] = gen_inference.whisper_tiny
+DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
+DATA["deepseek_tiny_mp2"] = gen_inference.deepseek_tiny_mp2
+DATA["deepseek_tiny_fp8"] = gen_inference.deepseek_tiny_fp8
+DATA["hf_glue_mrpc"] = gen_rw_hf.hf_glue_mrpc
+DATA["tiny_llama"] = gen_rw_hf.tiny_llama
 DATA["litgpt_tiny"] = gen_lit.litgpt_tiny
 
 
@@ -107,7 +120,6 @@ def materialise(entry: dict[str, Any], mirrors: Path, dest: Path) -> None:
 
 
 def _command(entry: dict[str, Any], under_isthmus: bool, extra: list[str]) -> list[str]:
-    # "module": run `python -m MODULE` (with "pythonpath" naming where the package lies); "script" is then only a label
     program = ["-m", entry["module"]] if entry.get("module") else [entry["script"]]
     script = [*program, *entry["args"], *extra]
     if entry.get("launcher") == "torchrun2":
@@ -154,17 +166,18 @@ def compare_files(entry: dict[str, Any], dest: Path) -> tuple[bool, str]:
     return same, f"identical output file ({len(got)} bytes)" if same else "output files differ"
 
 
+def kept(entry: dict[str, Any], text: str) -> list[str]:
+    """The lines of a stdout that are compared: all but those matching `ignore` (they echo the differing arguments)."""
+    ignore = re.compile(entry.get("ignore") or r"(?!)")
+    return [ln for ln in text.strip().splitlines() if not ignore.search(ln)]
+
+
 def compare(entry: dict[str, Any], cuda_out: str, cpu_out: str | None) -> tuple[bool, str]:
     if entry["compare"] == "stdout":
         if cpu_out is None:
             return True, "no CPU mode"
-        ignore = re.compile(entry.get("ignore") or r"(?!)")  # lines that echo the differing arguments
-
-        def kept(text: str) -> list[str]:
-            return [ln for ln in text.strip().splitlines() if not ignore.search(ln)]
-
-        same = kept(cuda_out) == kept(cpu_out)
-        return same, f"identical stdout ({len(kept(cuda_out))} lines)" if same else "stdout differs"
+        same = kept(entry, cuda_out) == kept(entry, cpu_out)
+        return same, f"identical stdout ({len(kept(entry, cuda_out))} lines)" if same else "stdout differs"
     got = numbers(cuda_out, entry["compare"])
     if not got:
         return False, "no numbers matched the compare pattern"
@@ -180,6 +193,9 @@ def compare(entry: dict[str, Any], cuda_out: str, cpu_out: str | None) -> tuple[
 
 def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any]:
     dest = work / entry["name"]
+    missing = [exe for exe in entry.get("executables", []) if shutil.which(exe) is None]
+    if missing:
+        raise SystemExit(f"{entry['name']}: needs {', '.join(missing)} on PATH (see the entry's `executables`)")
     materialise(entry, mirrors, dest)
     if entry.get("before"):
         _run([sys.executable, *entry["before"]], dest, entry).check_returncode()
@@ -202,7 +218,7 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
         "name": entry["name"],
         "repo": entry["repo"],
         "commit": entry["commit"][:12],
-        "script": entry["script"],
+        "script": entry.get("script") or f"-m {entry['module']}",
         "exit": cuda.returncode,
         "cpu_exit": cpu.returncode if cpu else None,
         "result": "match" if passed and cpu else "runs" if passed else "FAIL",
@@ -212,7 +228,21 @@ def run_entry(entry: dict[str, Any], mirrors: Path, work: Path) -> dict[str, Any
         "unmapped": [r["what"] for r in data.get("unmapped", [])],
         "failed_at": data.get("failed_at"),
         "stderr_tail": cuda.stderr.strip().splitlines()[-25:],
+        "stdout": cuda.stdout,
     }
+
+
+def same_stdout(entry: dict[str, Any], r: dict[str, Any], outputs: dict[str, str]) -> None:
+    """`same_stdout_as`: the entry's stdout against that of an entry run before it in this invocation."""
+    ref = entry["same_stdout_as"]
+    if ref not in outputs:
+        r["detail"] += f"; {ref} not run before it (list both with --only)"
+        r["result"] = "FAIL"
+    elif kept(entry, outputs[ref]) == kept(entry, r["stdout"]):
+        r["detail"] += f"; stdout identical to {ref}'s"
+    else:
+        r["detail"] += f"; stdout differs from {ref}'s"
+        r["result"] = "FAIL"
 
 
 def main() -> int:
@@ -225,12 +255,16 @@ def main() -> int:
     SITES.extend(str(Path(p).resolve()) for p in args.site)
     manifest = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
     results = []
+    outputs: dict[str, str] = {}  # name -> stdout under isthmus, for `same_stdout_as`
     print("| script | repo @ commit | result | detail | kinds redirected | unmapped |")
     print("|---|---|---|---|---|---|")
     for entry in manifest["scripts"]:
         if args.only and entry["name"] not in args.only:
             continue
         r = run_entry(entry, args.mirrors, args.work)
+        if entry.get("same_stdout_as") and r["result"] != "FAIL":
+            same_stdout(entry, r, outputs)
+        outputs[entry["name"]] = r.pop("stdout")
         results.append(r)
         unmapped = ", ".join(r["unmapped"]) or "none"
         print(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import importlib.util
 from collections.abc import Iterator
 from typing import Any
@@ -67,6 +68,15 @@ class NpuAccelerator(Accelerator):
 
     def supports_fp64(self) -> bool:
         return False  # not a Cube-unit type: float64 ops run slowly on AI CPU or are missing
+
+    def supports_triton(self) -> bool:
+        """Triton kernels compile for Ascend through Triton-Ascend (PyPI `triton-ascend`, which provides the `triton`
+        module); a stock `triton` has no Ascend backend. Unverified on hardware."""
+        try:
+            importlib.metadata.distribution("triton-ascend")
+        except importlib.metadata.PackageNotFoundError:
+            return False
+        return True
 
     def set_allow_tf32(self, allow: bool) -> None:
         self.module.matmul.allow_hf32 = allow

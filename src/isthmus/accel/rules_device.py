@@ -1,9 +1,9 @@
 """Rewrite CUDA device arguments, and only device arguments, to the target device.
 
 Covered: `Tensor.cuda()`, `Module.cuda()`, the device (first positional or `device=`) of `Tensor.to`/`Module.to`,
-`device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `torch.load(map_location=...)`
-(including checkpoints saved on CUDA loaded without one), `with torch.device("cuda"):` and `Tensor.pin_memory()`
-on the CPU target. A string
+`device=` of the tensor factories and `Tensor.new_*`, `torch.set_default_device`, `with torch.device("cuda"):`,
+`torch.load(map_location=...)` (including checkpoints saved on CUDA loaded without one) and `Tensor.pin_memory()` on
+the CPU target. A string
 anywhere else (a path, a label, a dict key) is never touched, and `torch.device` itself stays the real type:
 a `torch.device("cuda")` object is rewritten where it is consumed.
 """
@@ -161,6 +161,21 @@ def _set_default_device(ctx: RedirectContext, original: Callable[..., Any]) -> C
     return set_default_device
 
 
+def _device_context_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
+    """`torch.utils._device.DeviceContext.__init__`: the mode that `with torch.device("cuda"):` pushes (torch.device's
+    `__enter__` builds one) gives every factory called inside, the ones isthmus does not wrap included
+    (`torch.empty_permuted`, `torch.fft.fftfreq`), a default device: make that the target."""
+    to = f"with torch.device({ctx.type})"
+
+    def __init__(self: Any, device: Any) -> None:
+        if is_cuda_or_ordinal(device):
+            ctx.log.hit("with torch.device(cuda)", to)
+            device = ctx.map_device(device)
+        original(self, device)
+
+    return __init__
+
+
 def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     """`torch.device` that maps a bare ordinal (`torch.device(rank)`, which torch reads as "accelerator device N")
     to the target; every other form builds the real device unchanged (`torch.device("cuda")` is rewritten where it
@@ -184,33 +199,27 @@ def _device_type(ctx: RedirectContext, real: type[Any]) -> type[Any]:
     return Meta("device", (), {"__module__": "torch", "__doc__": real.__doc__, "__wrapped__": real})
 
 
-def _device_context_init(ctx: RedirectContext, original: Callable[..., Any]) -> Callable[..., Any]:
-    def __init__(self: Any, device: Any) -> None:
-        if is_cuda_or_ordinal(device):
-            ctx.log.hit("with torch.device(cuda)", f"with torch.device({ctx.type})")
-            device = ctx.map_device(device)
-        original(self, device)
-
-    return __init__
-
-
-def _device_contexts(ctx: RedirectContext) -> None:
-    """`with torch.device(d):` (Lightning's `init_module`) pushes a mode that gives `device=d` to the factories it
-    finds in a cached set: the set must hold torch's own factories, not the replacements below (else it never
-    matches, and `with torch.device("meta")` builds on the CPU, drawing from its generator), and a CUDA `d` must
-    be the target's device."""
-    from torch.utils import _device
-
-    _device._device_constructors.cache_clear()
-    _device._device_constructors()  # computed now, before the factories are replaced
-    context = _device.DeviceContext
-    ctx.patcher.set(context, "__init__", _device_context_init(ctx, context.__init__))
+def _default_device_mode(ctx: RedirectContext) -> None:
+    """torch's default-device mode (`with torch.device(...):`, `torch.set_default_device`), in the private module
+    `torch.utils._device`, the only hook on it:
+    - it recognises the factories it places by identity, in a set it builds once, on first use. Built while the
+      factories are wrapped, the set would hold the wrappers, not the real factories they call, and the default
+      device would be silently ignored (a model built under `torch.device("meta")` lands on the CPU): build it from
+      the real functions first;
+    - `with torch.device("cuda"):` pushes a `DeviceContext` (torch.device's `__enter__` builds one): its device
+      becomes the target's."""
+    try:
+        from torch.utils._device import DeviceContext, _device_constructors
+    except ImportError:  # a torch without these helpers: `with torch.device(...)` is not a default-device mode there
+        return
+    _device_constructors()
+    ctx.patcher.set(DeviceContext, "__init__", _device_context_init(ctx, DeviceContext.__init__))
 
 
 def install(ctx: RedirectContext) -> None:
     """Patch the device-taking entry points for the duration of the redirection."""
     p = ctx.patcher
-    _device_contexts(ctx)
+    _default_device_mode(ctx)  # first: before the factories are wrapped
     tensor_to, module_to = torch.Tensor.to, torch.nn.Module.to
     p.set(torch.Tensor, "to", _to(ctx, "Tensor", tensor_to))
     p.set(torch.nn.Module, "to", _to(ctx, "Module", module_to))

@@ -31,6 +31,11 @@ IS_AVAILABLE_NOTE = (
     "torch.cuda.is_available() returns True in the program when the target is usable, so the program takes its "
     "CUDA path and every CUDA call on it is redirected; torch and isthmus internals see the real answer."
 )
+TRITON_INTERPRET = "TRITON_INTERPRET"
+TRITON_NOTE = (
+    "Triton was imported and the target has no Triton backend: any `@triton.jit` kernel ran in Triton's interpreter "
+    "(TRITON_INTERPRET=1), on the host and much slower than compiled"
+)
 _active = False
 _ISTHMUS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
@@ -64,14 +69,25 @@ def redirect(target: str = "cpu", rebind: Sequence[dict[str, Any]] = ()) -> Iter
     _active = True
     try:
         _follow_visible_devices(acc.visible_devices_env, patcher, log)
+        _interpret_triton(acc.supports_triton(), patcher)
         for install in (rules_cuda.install, rules_device.install, rules_misc.install, rules_generic.install):
             install(ctx)
         for namespace in rebind:
             patcher.rebind(namespace)
         yield log
     finally:
+        if os.environ.get(TRITON_INTERPRET) == "1" and "triton" in sys.modules:
+            log.notes.append(TRITON_NOTE)
         patcher.restore()
         _active = False
+
+
+def _interpret_triton(target_has_triton: bool, patcher: Any) -> None:
+    """On a target without a Triton backend, `@triton.jit` kernels the program defines run in Triton's interpreter
+    (on the host, with numpy) instead of failing to find libcuda; Triton reads TRITON_INTERPRET when `triton.jit`
+    wraps a kernel. A value the program's environment sets is kept."""
+    if not target_has_triton and TRITON_INTERPRET not in os.environ:
+        patcher.set_item(os.environ, TRITON_INTERPRET, "1")
 
 
 def _follow_visible_devices(env: str | None, patcher: Any, log: RedirectionLog) -> None:
