@@ -245,15 +245,75 @@ def same_stdout(entry: dict[str, Any], r: dict[str, Any], outputs: dict[str, str
         r["result"] = "FAIL"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def docs_table(entries: list[dict[str, Any]], results: dict[str, dict[str, Any]]) -> list[str]:
+    """The table of docs/accel.md: one row per entry that has a result, in the manifest's order."""
+    rows = [
+        "| # | entry | script (repo @ commit) | command under `isthmus run --target cpu` | CPU mode | result | kinds "
+        "| s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in entries:
+        r = results.get(entry["name"])
+        if r is None:
+            continue
+        program = f"-m {entry['module']}" if entry.get("module") else entry["script"]
+        command = " ".join([program, *entry["args"], *entry["cuda_args"]])
+        if entry.get("launcher") == "torchrun2":
+            command = f"(torchrun, 2 processes) {command}"
+        if entry["cpu_args"] is None:
+            cpu = (
+                f"none (stdout compared with #{_index(entries, entry['same_stdout_as'])})"
+                if entry.get("same_stdout_as")
+                else "none"
+            )
+        else:
+            cpu = f"`{' '.join(entry['cpu_args'])}`" if entry["cpu_args"] else "no CUDA visible"
+        if r["result"] == "match":
+            what = "same losses" if r["detail"][:1].isdigit() else "same output"
+            result = f"**{what}**: {r['detail']}"
+        elif r["result"] == "runs":
+            result = f"runs (exit 0): {r['detail']}"
+        else:
+            result = f"**fails** (exit {r['exit']}): {r['detail']}; failed at {r.get('failed_at') or 'unknown'}"
+        script = entry.get("script") or f"python -m {entry['module']}"
+        rows.append(
+            f"| {_index(entries, entry['name'])} | {entry['name']} "
+            f"| `{script}` ({entry['repo']} @ `{entry['commit'][:10]}`) "
+            f"| `{_cell(command)}` | {_cell(cpu)} | {_cell(result)} | {r['redirected']} | {r['seconds']:.0f} |"
+        )
+    return rows
+
+
+def _index(entries: list[dict[str, Any]], name: str) -> int:
+    return next(i for i, e in enumerate(entries, 1) if e["name"] == name)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/isthmus-realworld"))
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--site", action="append", default=[], help="extra package directory (pip install --target)")
+    parser.add_argument(
+        "--table",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="RESULTS",
+        help="print docs/accel.md's table from "
+        "results.json files of earlier runs (entries need different environments), and run nothing",
+    )
     args = parser.parse_args()
     SITES.extend(str(Path(p).resolve()) for p in args.site)
     manifest = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+    if args.table:
+        done = {r["name"]: r for path in args.table for r in json.loads(path.read_text(encoding="utf-8"))}
+        print("\n".join(docs_table(manifest["scripts"], done)))
+        return 0 if all(r["result"] != "FAIL" for r in done.values()) else 1
     results = []
     outputs: dict[str, str] = {}  # name -> stdout under isthmus, for `same_stdout_as`
     print("| script | repo @ commit | result | detail | kinds redirected | unmapped |")
