@@ -159,6 +159,10 @@ def test_module_mode(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         (("missing_script.py",), "missing_script.py: no such file"),
         (("-m", "no_such_module_xyz"), "no module named 'no_such_module_xyz'"),
         ((), "no script given"),
+        # launchers start fresh interpreters: the advice puts isthmus inside them
+        (("-m", "torch.distributed.run", "--nproc_per_node=2", "train.py"), "-m torch.distributed.run is a launcher"),
+        (("/usr/local/bin/torchrun", "train.py"), "torchrun [its options] -m isthmus run --target TARGET train.py"),
+        (("-m", "accelerate.commands.launch", "train.py"), "accelerate launch [its options] -m isthmus run"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(run_cli, args: tuple[str, ...], message: str) -> None:
