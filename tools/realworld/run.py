@@ -34,9 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gen_inference  # our generators (this directory is on sys.path when the runner runs)
-import gen_lit  # the litgpt checkpoint and data generators
-import gen_rw_hf  # the Hugging Face cache generators (this directory is on the path when run as a script)
+# our generators of synthetic inputs (this directory is on sys.path when the runner runs as a script)
+import gen_hf  # the Hugging Face cache: tiny BERT, GLUE MRPC rows, a metric module; a tiny Llama
+import gen_inference  # whisper and DeepSeek-V3 checkpoints, audio, tokenizers
+import gen_lit  # litgpt's checkpoint and data
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -98,8 +99,8 @@ DATA["whisper_tiny"] = gen_inference.whisper_tiny
 DATA["deepseek_tiny"] = gen_inference.deepseek_tiny
 DATA["deepseek_tiny_mp2"] = gen_inference.deepseek_tiny_mp2
 DATA["deepseek_tiny_fp8"] = gen_inference.deepseek_tiny_fp8
-DATA["hf_glue_mrpc"] = gen_rw_hf.hf_glue_mrpc
-DATA["tiny_llama"] = gen_rw_hf.tiny_llama
+DATA["hf_glue_mrpc"] = gen_hf.hf_glue_mrpc
+DATA["tiny_llama"] = gen_hf.tiny_llama
 DATA["litgpt_tiny"] = gen_lit.litgpt_tiny
 
 
