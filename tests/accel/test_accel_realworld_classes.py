@@ -155,6 +155,30 @@ def test_a_failure_names_the_cuda_use_it_failed_on(run_cli, tmp_path: Path) -> N
     assert "failed on (the CUDA use it failed on):" in err and "torch.cuda.check_error   at " in err
 
 
+def test_a_failure_inside_an_installed_library_also_names_the_programs_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # class: DeepSeek-V3's fp8 path died in Triton's driver; the site named Triton's frame, not the program's line
+    from isthmus.accel.failure import locate
+
+    lib = tmp_path / "site-packages"
+    lib.mkdir()
+    (lib / "kernels_lib_xyz.py").write_text("def launch():\n    raise RuntimeError('libcuda.so cannot found!')\n")
+    (tmp_path / "prog_xyz.py").write_text("import kernels_lib_xyz\n\n\ndef run():\n    kernels_lib_xyz.launch()\n")
+    monkeypatch.syspath_prepend(str(lib))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import prog_xyz  # type: ignore[import-not-found]
+
+    with pytest.raises(RuntimeError) as raised:
+        prog_xyz.run()
+    failure = locate(raised.value)
+    assert failure.site.endswith("kernels_lib_xyz.py:2") and failure.program is not None
+    assert failure.program.endswith("prog_xyz.py:5") and failure.cuda
+    assert "called from " in failure.describe() and failure.to_json()["program"] == failure.program
+    own = locate(RuntimeError("plain"))  # no traceback: nothing to name
+    assert own.program is None
+
+
 def test_the_summary_never_says_none_while_the_program_died_on_cuda() -> None:
     from isthmus.accel.failure import Failure
     from isthmus.accel.runner import RunResult, format_text

@@ -3,7 +3,9 @@
 A report that lists no unmapped CUDA call while the program died on one would be wrong, so on failure the runner
 locates the failing use from the traceback: the innermost frame outside isthmus, torch and the standard library
 (the user's line), and the torch function that frame called into (or, when the error came straight from C++, the
-source line itself). `cuda` says whether the failure involves CUDA: the call, the line or the message names it.
+source line itself). When that frame belongs to an installed library (under site-packages, as transformers' or
+Triton's), `program` also names the innermost line of the program's own files, the one that called into it.
+`cuda` says whether the failure involves CUDA: the call, the line or the message names it.
 """
 
 from __future__ import annotations
@@ -33,21 +35,38 @@ def _named(calls: list[str]) -> str | None:
     return named[0] if named else None
 
 
+def _installed(filename: str) -> bool:
+    """A file of an installed library (not the program's own)."""
+    parts = filename.replace("\\", "/").split("/")
+    return "site-packages" in parts or "dist-packages" in parts
+
+
 @dataclass(frozen=True)
 class Failure:
     """The failing use: `site` ("file.py:LINE" in user code), `call` (the torch function or the source line),
-    `cuda` (the failure involves CUDA) and `error` ("ExceptionType: message")."""
+    `cuda` (the failure involves CUDA), `error` ("ExceptionType: message") and, when `site` is in an installed
+    library, `program`: the program's own line that called into it."""
 
     site: str
     call: str
     cuda: bool
     error: str
+    program: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"site": self.site, "call": self.call, "cuda": self.cuda, "error": self.error}
+        return {"site": self.site, "call": self.call, "cuda": self.cuda, "error": self.error, "program": self.program}
 
     def describe(self) -> str:
-        return f"{self.call}   at {self.site}   ({self.error})"
+        called_from = f", called from {self.program}" if self.program else ""
+        return f"{self.call}   at {self.site}{called_from}   ({self.error})"
+
+
+def _program_line(files: list[tuple[str, int]], user: list[int]) -> str | None:
+    """The innermost of the program's own frames, when the innermost user frame is an installed library's."""
+    if not user or not _installed(files[user[-1]][0]):
+        return None
+    own = [i for i in user if not _installed(files[i][0])]
+    return f"{display_path(files[own[-1]][0])}:{files[own[-1]][1]}" if own else None
 
 
 def _qualified(frame: Any) -> str:
@@ -79,7 +98,9 @@ def _locate_text(text: str) -> Failure | None:
     into_torch = [_torch_function(f, fn) for f, _, fn in frames[user[-1] + 1 :] if f.startswith(tdir)]
     call = _named(into_torch) or source or "?"
     cuda = bool(_CUDA_WORDS.search(error) or _CUDA_WORDS.search(call) or _CUDA_WORDS.search(source))
-    return Failure(f"{display_path(filename)}:{line} (in a spawned process)", call, cuda, error)
+    program = _program_line([(f, n) for f, n, _ in frames], user)
+    suffix = " (in a spawned process)"
+    return Failure(f"{display_path(filename)}:{line}{suffix}", call, cuda, error, program and program + suffix)
 
 
 def locate(exc: BaseException) -> Failure:
@@ -103,4 +124,5 @@ def locate(exc: BaseException) -> Failure:
     into_torch = [_qualified(f) for f, _ in frames[i + 1 :] if f.f_code.co_filename.startswith(tdir)]
     call = _named(into_torch) or source or "?"
     cuda = bool(_CUDA_WORDS.search(error) or _CUDA_WORDS.search(call) or _CUDA_WORDS.search(source))
-    return Failure(f"{display_path(filename)}:{line}", call, cuda, error)
+    program = _program_line([(f.f_code.co_filename, n) for f, n in frames], user)
+    return Failure(f"{display_path(filename)}:{line}", call, cuda, error, program)
