@@ -40,17 +40,19 @@ def safe_context(preload: Sequence[str] = (), fork: bool = False) -> BaseContext
 
 
 def _start_server(ctx: BaseContext) -> None:
-    """Start the fork server with SIGINT ignored: an ignored signal stays ignored across exec, so neither the server
-    (which may still be importing its preload modules) nor the workers it forks print a KeyboardInterrupt."""
+    """Start the fork server with SIGINT blocked: a blocked signal stays blocked across exec, so neither the server
+    (which may still be importing its preload modules) nor the workers it forks print a KeyboardInterrupt. Here a
+    Ctrl-C that arrives meanwhile waits, and is raised as soon as the server runs (ignoring it instead, as before,
+    lost it: the program then ran its whole queue)."""
     if ctx.get_start_method() != "forkserver" or threading.current_thread() is not threading.main_thread():
         return
     from multiprocessing import forkserver
 
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         forkserver.ensure_running()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

@@ -159,10 +159,10 @@ def test_module_mode(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         (("missing_script.py",), "missing_script.py: no such file"),
         (("-m", "no_such_module_xyz"), "no module named 'no_such_module_xyz'"),
         ((), "no script given"),
-        # launchers start fresh interpreters: the advice puts isthmus inside them
-        (("-m", "torch.distributed.run", "--nproc_per_node=2", "train.py"), "-m torch.distributed.run is a launcher"),
-        (("/usr/local/bin/torchrun", "train.py"), "torchrun [its options] -m isthmus run --target TARGET train.py"),
-        (("-m", "accelerate.commands.launch", "train.py"), "accelerate launch [its options] -m isthmus run"),
+        # launchers start fresh interpreters: the advice puts isthmus inside them (torchrun: see below)
+        (("-m", "accelerate.commands.launch", "train.py"), "-m accelerate.commands.launch is a launcher"),
+        (("/usr/local/bin/deepspeed", "train.py"), "deepspeed [its options] -m isthmus run --target TARGET train.py"),
+        (("-m", "torch.distributed.run", "--no-python", "echo"), "torchrun --no-python starts a program that is not"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(run_cli, args: tuple[str, ...], message: str) -> None:
@@ -180,3 +180,58 @@ def test_missing_stack_says_what_to_install(run_cli, tmp_path: Path) -> None:
     report = tmp_path / "never.json"
     code, _, err = run_cli("run", "--target", "npu", "--report", str(report), str(script))
     assert code == 2 and "pip install torch-npu" in err and not report.exists()
+
+
+@pytest.mark.parametrize(
+    ("launcher_args", "inside"),
+    [
+        (
+            ["--standalone", "--nproc_per_node=2", "train.py", "--lr", "3"],
+            ["--standalone", "--nproc_per_node=2", "-m", "isthmus", "run", "--target", "cpu", "train.py", "--lr", "3"],
+        ),
+        (  # the program's own -m moves to isthmus run; torchrun's options keep their values and order
+            ["--nnodes", "1", "-m", "pkg.train", "-m", "x"],
+            ["--nnodes", "1", "-m", "isthmus", "run", "--target", "cpu", "-m", "pkg.train", "-m", "x"],
+        ),
+    ],
+)
+def test_torchrun_gets_isthmus_inside_it(launcher_args: list[str], inside: list[str]) -> None:
+    from isthmus.accel.launch import torchrun_inside
+
+    assert torchrun_inside(launcher_args, ["--target", "cpu"]) == ["-m", "torch.distributed.run", *inside]
+
+
+def test_the_runner_api_refuses_torchrun_with_the_command_to_type(tmp_path: Path) -> None:
+    from isthmus.accel.runner import run_program
+    from isthmus.errors import InputError
+
+    with pytest.raises(InputError, match="torchrun \\[its options\\] -m isthmus run"):
+        run_program("cpu", None, "torch.distributed.run", ["train.py"], None)
+
+
+@pytest.mark.slow
+def test_isthmus_run_around_torchrun_redirects_every_process(tmp_path: Path) -> None:
+    # a user types the launcher inside isthmus run: each process torchrun starts must still be redirected
+    script = tmp_path / "ddp.py"
+    script.write_text(
+        "import torch, torch.distributed as dist\n"
+        "dist.init_process_group('nccl')\n"
+        "x = torch.ones(1).cuda() * (dist.get_rank() + 1)\n"
+        "dist.all_reduce(x)\n"
+        "print(f'rank {dist.get_rank()} {dist.get_backend()} {x.device} {x.item()}')\n"
+        "dist.destroy_process_group()\n"
+    )
+    report = tmp_path / "r.json"
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "isthmus", "run", "--target", "cpu", "--report", str(report), "-m",
+         "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "PYTHONPATH": src},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(ln for ln in done.stdout.splitlines() if ln.startswith("rank")) == [
+        "rank 0 gloo cpu 3.0",
+        "rank 1 gloo cpu 3.0",
+    ]
+    whats = {r["what"] for r in json.loads(report.read_text())["redirected"]}  # one rank's report
+    assert "Tensor.cuda()" in whats and any("init_process_group" in w for w in whats)

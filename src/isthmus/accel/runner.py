@@ -139,6 +139,7 @@ class RunResult:
 
 
 # launchers that start the program in fresh interpreters, which do not inherit the redirection: module -> command
+# (torchrun itself is put inside by the CLI: isthmus.accel.launch)
 LAUNCHERS = {
     "torch.distributed.run": "torchrun",
     "torch.distributed.launch": "torchrun",

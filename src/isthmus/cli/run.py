@@ -73,6 +73,20 @@ def command(
     for out, what in ((report, "report"), (emulate_report, "emulation report")):
         if out is not None:
             check_output_file(out, what)  # before the program runs: a report that cannot be written loses the run
+    from isthmus.accel.launch import is_torchrun, torchrun_inside
+
+    if is_torchrun(script, module):  # its processes are fresh interpreters: isthmus goes inside it
+        import shlex
+        import subprocess
+        import sys
+
+        options = ["--target", target, *(["--report", str(report)] if report else [])]
+        options += ["--emulate", emulate] if emulate else []
+        options += [flag for flag, on in (("--strict", strict), ("--numerics", numerics)) if on]
+        options += ["--emulate-report", str(emulate_report)] if emulate_report else []
+        inside = torchrun_inside(argv, options)
+        click.echo(f"isthmus: each process torchrun starts runs under isthmus: python {shlex.join(inside)}", err=True)
+        return subprocess.run([sys.executable, *inside], check=False).returncode
     contexts = []
     if emulate is not None:
         from isthmus.ops.emulate import resolve_target
