@@ -1,9 +1,10 @@
-"""torchrun under `isthmus run`: its processes are fresh interpreters, so isthmus goes inside it instead.
+"""Launchers under `isthmus run`: the processes they start are fresh interpreters, which a redirection of the
+launcher's own process would not reach, so isthmus goes inside them instead.
 
 `isthmus run --target cpu -m torch.distributed.run --nproc_per_node=2 train.py --lr 3` (or `isthmus run torchrun
 ...`) becomes `python -m torch.distributed.run --nproc_per_node=2 -m isthmus run --target cpu train.py --lr 3`:
-torchrun's own options stay where they were, and every process it starts runs the program under the redirection.
-Other launchers (`accelerate launch`, `deepspeed`) are refused by the runner with the command to type.
+torchrun's own options stay where they were, and every process it starts runs the program under the redirection
+(the CLI does this). Other launchers (`accelerate launch`, `deepspeed`) are refused with the command to type.
 """
 
 from __future__ import annotations
@@ -12,12 +13,37 @@ from pathlib import Path
 
 from isthmus.errors import InputError
 
-TORCHRUN_MODULES = ("torch.distributed.run",)
-TORCHRUN_SCRIPTS = ("torchrun",)
+# module or script name -> the command that starts it (the one a user types with isthmus inside)
+LAUNCHERS = {
+    "torch.distributed.run": "torchrun",
+    "torch.distributed.launch": "torchrun",
+    "accelerate.commands.launch": "accelerate launch",
+    "accelerate.commands.accelerate_cli": "accelerate launch",
+    "deepspeed.launcher.runner": "deepspeed",
+}
+LAUNCHER_SCRIPTS = {"torchrun": "torchrun", "accelerate": "accelerate launch", "deepspeed": "deepspeed"}
+TORCHRUN = ("torch.distributed.run", "torchrun")  # what `torchrun_inside` reads (not the deprecated launch module)
+
+
+def _launcher(script: str | None, module: str | None) -> str | None:
+    return LAUNCHERS.get(module or "") if script is None else LAUNCHER_SCRIPTS.get(Path(script).name)
 
 
 def is_torchrun(script: str | None, module: str | None) -> bool:
-    return module in TORCHRUN_MODULES or (script is not None and Path(script).name in TORCHRUN_SCRIPTS)
+    return (module if script is None else Path(script).name) in TORCHRUN
+
+
+def refuse_launcher(script: str | None, module: str | None) -> None:
+    """InputError for a launcher given as the program (one that `isthmus run` does not put itself inside)."""
+    launcher = _launcher(script, module)
+    if launcher is not None:
+        given = script if script is not None else f"-m {module}"
+        raise InputError(
+            f"{given} is a launcher: the processes it starts are fresh interpreters, which would run without the "
+            "redirection",
+            hint=f"put isthmus inside it, with the launcher's module option: {launcher} [its options] -m isthmus run "
+            "--target TARGET train.py [args]",
+        )
 
 
 def torchrun_inside(launcher_args: list[str], isthmus_options: list[str]) -> list[str]:

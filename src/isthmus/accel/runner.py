@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from isthmus.accel.failure import Failure, locate
+from isthmus.accel.launch import refuse_launcher
 from isthmus.accel.redirect_log import Redirection, RedirectionLog, redirected_records, unmapped_records
 from isthmus.errors import InputError
 from isthmus.files import atomic_write_json
@@ -138,40 +139,18 @@ class RunResult:
         }
 
 
-# launchers that start the program in fresh interpreters, which do not inherit the redirection: module -> command
-# (torchrun itself is put inside by the CLI: isthmus.accel.launch)
-LAUNCHERS = {
-    "torch.distributed.run": "torchrun",
-    "torch.distributed.launch": "torchrun",
-    "accelerate.commands.launch": "accelerate launch",
-    "accelerate.commands.accelerate_cli": "accelerate launch",
-    "deepspeed.launcher.runner": "deepspeed",
-}
-LAUNCHER_SCRIPTS = {"torchrun": "torchrun", "accelerate": "accelerate launch", "deepspeed": "deepspeed"}
-
-
-def _refuse_launcher(launcher: str | None, given: str) -> None:
-    if launcher is not None:
-        raise InputError(
-            f"{given} is a launcher: the processes it starts are fresh interpreters, which would run without the "
-            "redirection",
-            hint=f"put isthmus inside it, with the launcher's module option: {launcher} [its options] -m isthmus run "
-            "--target TARGET train.py [args]",
-        )
-
-
 def _check_program(script: str | None, module: str | None) -> str:
     if (script is None) == (module is None):
         raise InputError("give a script or -m MODULE (one of them)", hint="isthmus run train.py --steps 3")
     if script is not None:
         path = Path(script)
-        _refuse_launcher(LAUNCHER_SCRIPTS.get(path.name), script)
+        refuse_launcher(script, None)
         if not path.is_file():
             what = "is a directory" if path.is_dir() else "no such file"
             raise InputError(f"{script}: {what}", hint="pass the path of a Python script")
         return script
     assert module is not None
-    _refuse_launcher(LAUNCHERS.get(module), f"-m {module}")
+    refuse_launcher(None, module)
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError) as e:
